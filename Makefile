@@ -1,0 +1,48 @@
+# The registry's two everyday commands: `make run` and `make test` (see README).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A throwaway key for the `check --deploy` static check only; never used to serve anything.
+DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=registry.settings DEBUG=0 ALLOWED_HOSTS=registry.example.org \
+	SECRET_KEY=deploy-check-$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')
+
+.PHONY: venv run serve test lint checks pytest clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	@echo ""
+	@echo "  CPEC Project Registry on http://$(HOST):$(PORT)/"
+	@echo "    API:          http://$(HOST):$(PORT)/api/v1/"
+	@echo "    API docs:     http://$(HOST):$(PORT)/api/docs/  (ReDoc: /api/redoc/)"
+	@echo "    Admin:        http://$(HOST):$(PORT)/admin/"
+	@echo "    Health:       http://$(HOST):$(PORT)/healthz"
+	@echo "  Create an editor account:  DEBUG=1 $(PY) manage.py createsuperuser"
+	@echo "    (or an editor without superuser rights: see README, 'Editors')"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+checks: venv
+	DJANGO_SETTINGS_MODULE=registry.test_settings $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=registry.test_settings $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint checks pytest
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

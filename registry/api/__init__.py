@@ -1,0 +1,1 @@
+"""Shared API machinery: pagination, errors, strict query parameters, renderers."""

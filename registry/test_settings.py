@@ -1,0 +1,21 @@
+"""Settings for the test suite: production settings with a throwaway key and plain HTTP.
+
+The suite runs the production configuration on purpose; only what a test client cannot do (HTTPS, a real
+secret, collected static files) is relaxed here.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-suite-only-key-not-for-any-deployment-0123456789abcdef")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+os.environ.setdefault("STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from registry.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Serve static files from the apps, as in development: the suite does not run collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,47 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_DIR
+
+
+def test_healthz_database_answers_returns_ok(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite:////nonexistent-directory/registry.sqlite3", "postgres://postgres@127.0.0.1:1/cpec_registry"],
+    ids=["sqlite-missing-file", "postgres-closed-port"],
+)
+def test_healthz_database_unreachable_returns_503(database_url):
+    script = (
+        "import json, django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz');"
+        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "registry.test_settings",
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "PATH": "/usr/bin:/bin",
+    }
+
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer == {"status": 503, "body": {"status": "unavailable", "reason": "database unreachable"}}
+
+
+def test_healthz_post_is_refused(client, db):
+    response = client.post("/healthz")
+
+    assert response.status_code == 405
