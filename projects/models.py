@@ -1,0 +1,495 @@
+"""The projects domain (DOMAIN.md): vocabularies, projects, their sourced claims, and who took part.
+
+Single-row rules live in named database constraints and field validators; rules that span rows live in
+``clean()`` and in ``projects.services``, which every write path (admin, API, seed loader) goes through.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator, URLValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from projects import choices
+from projects.history import TrackedHistory
+
+SLUG_VALIDATOR = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens.")
+HTTP_URL_VALIDATOR = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
+CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code in capitals, e.g. USD, PKR, CNY.")
+COUNTRY_VALIDATOR = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 code in capitals, e.g. PK, CN.")
+NON_NEGATIVE = MinValueValidator(Decimal("0"), "Must not be negative.")
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+def stale_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """The date before which a project still in pipeline/mou/implementation is stale (4 years ago)."""
+    today = today or timezone.now().date()
+    years = choices.STALE_AFTER_YEARS
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+class Corridor(models.Model):
+    """One of the five CPEC Phase II corridors."""
+
+    code = models.SlugField(max_length=50, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=200, unique=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names used in official texts and the press.")
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not isinstance(self.aliases, list) or not all(isinstance(a, str) and a.strip() for a in self.aliases):
+            raise ValidationError({"aliases": "Aliases must be a list of non-empty names."})
+
+
+class Pillar(models.Model):
+    """One of the Planning Ministry's 5Es."""
+
+    code = models.SlugField(max_length=50, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    aligned_corridor = models.ForeignKey(
+        Corridor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="aligned_pillars",
+        help_text="The corridor the 5Es framework pairs this pillar with (documentation, not a constraint).",
+    )
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Sector(models.Model):
+    """A sector of activity, in two levels: a top-level sector and its children."""
+
+    code = models.SlugField(max_length=50, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="sector_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.parent_id is not None:
+            if self.parent.parent_id is not None:
+                raise ValidationError({"parent": "Sectors have two levels: the parent must be a top-level sector."})
+            if self.pk is not None and (self.parent_id == self.pk or self.children.exists()):
+                raise ValidationError({"parent": "A sector with children cannot itself have a parent."})
+
+
+class Province(models.Model):
+    """A province or territory of Pakistan (ISO 3166-2:PK); a fixed list created by a migration."""
+
+    code = models.CharField(max_length=5, primary_key=True, choices=choices.Province.choices)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Source(models.Model):
+    """A citation: where a figure, date or status comes from."""
+
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    published_on = models.DateField(null=True, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=choices.SourceKind.choices, default=choices.SourceKind.OTHER)
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique_when_given"),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="source_url_http_or_https",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=choices.SourceKind.values), name="source_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.publisher}: {self.title}" if self.publisher else self.title
+
+
+class Organisation(models.Model):
+    """A government body, company, financier or institution that takes part in projects."""
+
+    slug = models.SlugField(max_length=100, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=300)
+    country = models.CharField(max_length=2, blank=True, validators=[COUNTRY_VALIDATOR], help_text="ISO 3166-1 alpha-2.")
+    kind = models.CharField(max_length=20, choices=choices.OrganisationKind.choices)
+    website = models.URLField(max_length=500, blank=True, validators=[HTTP_URL_VALIDATOR])
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=choices.OrganisationKind.values), name="organisation_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(publication=choices.Publication.PUBLISHED)
+
+    def stale(self, today: datetime.date | None = None):
+        return self.filter(stale_condition(today))
+
+    def not_stale(self, today: datetime.date | None = None):
+        return self.exclude(stale_condition(today))
+
+
+def stale_condition(today: datetime.date | None = None) -> Q:
+    return Q(status__in=choices.STALE_STATUSES, status_since__lt=stale_cutoff(today))
+
+
+class Project(models.Model):
+    """The unit of the registry: one CPEC project with its classification, place, size and derived money."""
+
+    slug = models.SlugField(max_length=150, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+
+    phase = models.CharField(max_length=1, choices=choices.Phase.choices)
+    corridor = models.ForeignKey(Corridor, on_delete=models.PROTECT, related_name="projects")
+    pillars = models.ManyToManyField(Pillar, related_name="projects")
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="projects")
+
+    provinces = models.ManyToManyField(Province, related_name="projects")
+    place_name = models.CharField(max_length=300, blank=True, help_text="District or town, free text.")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    capacity_value = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    capacity_unit = models.CharField(max_length=20, choices=choices.CapacityUnit.choices, blank=True)
+
+    mou_signed_on = models.DateField(null=True, blank=True)
+    financial_close_on = models.DateField(null=True, blank=True)
+    construction_started_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+
+    sources = models.ManyToManyField(Source, blank=True, related_name="projects", help_text="General citations.")
+
+    publication = models.CharField(
+        max_length=10, choices=choices.Publication.choices, default=choices.Publication.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # Derived: written only by projects.services, in the transaction that changes what they derive from.
+    status = models.CharField(max_length=20, choices=choices.Status.choices, blank=True, editable=False)
+    status_since = models.DateField(null=True, blank=True, editable=False)
+    announced_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    committed_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    realised_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    realisation_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True, editable=False)
+
+    history = TrackedHistory(m2m_fields=[pillars, provinces])
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="project_lat_lon_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True)
+                | Q(latitude__gte=choices.PAKISTAN_LAT_MIN, latitude__lte=choices.PAKISTAN_LAT_MAX),
+                name="project_latitude_in_pakistan",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True)
+                | Q(longitude__gte=choices.PAKISTAN_LON_MIN, longitude__lte=choices.PAKISTAN_LON_MAX),
+                name="project_longitude_in_pakistan",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True)
+                | Q(construction_started_on__isnull=True)
+                | Q(completed_on__gte=F("construction_started_on")),
+                name="project_completed_not_before_construction",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_value__isnull=True, capacity_unit="")
+                | Q(capacity_value__isnull=False, capacity_value__gte=0) & ~Q(capacity_unit=""),
+                name="project_capacity_value_and_unit_together",
+            ),
+            models.CheckConstraint(condition=Q(phase__in=choices.Phase.values), name="project_phase_valid"),
+            models.CheckConstraint(
+                condition=Q(publication__in=choices.Publication.values), name="project_publication_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="") | Q(status__in=choices.Status.values), name="project_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="") & Q(status_since__isnull=True))
+                | (~Q(status="") & Q(status_since__isnull=False)),
+                name="project_status_and_since_together",
+            ),
+            models.CheckConstraint(
+                condition=(Q(announced_usd__isnull=True) | Q(announced_usd__gte=0))
+                & (Q(committed_usd__isnull=True) | Q(committed_usd__gte=0))
+                & (Q(realised_usd__isnull=True) | Q(realised_usd__gte=0)),
+                name="project_derived_money_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "status_since"], name="project_status_since_idx"),
+            models.Index(fields=["announced_usd"], name="project_announced_idx"),
+            models.Index(fields=["realised_usd"], name="project_realised_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_stale(self) -> bool:
+        return self.status in choices.STALE_STATUSES and self.status_since is not None and (
+            self.status_since < stale_cutoff()
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.publication == choices.Publication.PUBLISHED
+
+    def clean(self):
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude" if self.latitude is None else "longitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
+        if self.latitude is not None and not choices.PAKISTAN_LAT_MIN <= self.latitude <= choices.PAKISTAN_LAT_MAX:
+            errors["latitude"] = (
+                f"Latitude {self.latitude} is outside Pakistan "
+                f"({choices.PAKISTAN_LAT_MIN} to {choices.PAKISTAN_LAT_MAX} N)."
+            )
+        if self.longitude is not None and not choices.PAKISTAN_LON_MIN <= self.longitude <= choices.PAKISTAN_LON_MAX:
+            errors["longitude"] = (
+                f"Longitude {self.longitude} is outside Pakistan "
+                f"({choices.PAKISTAN_LON_MIN} to {choices.PAKISTAN_LON_MAX} E)."
+            )
+        if self.completed_on and self.construction_started_on and self.completed_on < self.construction_started_on:
+            errors["completed_on"] = "The completion date cannot be before construction started."
+        if (self.capacity_value is None) != (self.capacity_unit == ""):
+            errors["capacity_unit" if self.capacity_unit == "" else "capacity_value"] = (
+                "Give a capacity value together with its unit, or neither."
+            )
+        if self.capacity_value is not None and self.capacity_value < 0:
+            errors["capacity_value"] = "Capacity must not be negative."
+        if errors:
+            raise ValidationError(errors)
+
+
+class StatusChange(models.Model):
+    """A dated, sourced entry in a project's status history; the latest one is the project's status."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=choices.Status.choices)
+    date = models.DateField()
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="status_changes")
+    note = models.TextField(blank=True)
+    history = TrackedHistory()
+
+    class Meta:
+        # Entry order: dates never go backwards along it, so it is also date order.
+        ordering = ["project_id", "date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=choices.Status.values), name="status_change_status_valid"),
+        ]
+        indexes = [models.Index(fields=["project", "date"], name="status_change_project_date_idx")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} since {self.date}"
+
+    def clean(self):
+        from projects.services import history_with, validate_status_history
+
+        if self.project_id is None or self.date is None or self.status not in choices.Status.values:
+            return
+        validate_status_history(history_with(self))
+
+
+class ExchangeRate(models.Model):
+    """US dollars per unit of a currency in a year, used to convert investment figures."""
+
+    currency = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
+    year = models.PositiveSmallIntegerField()
+    usd_per_unit = models.DecimalField(max_digits=20, decimal_places=10)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="exchange_rates")
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["currency", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "year"], name="exchange_rate_unique_currency_year"),
+            models.CheckConstraint(condition=Q(usd_per_unit__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(condition=~Q(currency="USD"), name="exchange_rate_not_usd"),
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.usd_per_unit} USD ({self.year})"
+
+    def clean(self):
+        if self.currency == "USD":
+            raise ValidationError({"currency": "US dollars need no exchange rate."})
+        if self.usd_per_unit is not None and self.usd_per_unit <= 0:
+            raise ValidationError({"usd_per_unit": "The rate must be positive."})
+
+
+class InvestmentFigure(models.Model):
+    """One sourced claim about a project's money; competing claims are all kept."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="investments")
+    kind = models.CharField(max_length=10, choices=choices.InvestmentKind.choices)
+    amount = models.DecimalField(**MONEY, validators=[NON_NEGATIVE])
+    currency = models.CharField(max_length=3, default="USD", validators=[CURRENCY_VALIDATOR])
+    amount_usd = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[NON_NEGATIVE],
+        help_text="Equal to the amount for USD. For other currencies: leave empty to convert with the "
+        "exchange rate of the year of 'as of', or enter the value the source gives.",
+    )
+    amount_usd_converted = models.BooleanField(
+        default=False, editable=False, help_text="True when the registry converted amount_usd from an exchange rate."
+    )
+    as_of = models.DateField(help_text="The date the figure refers to.")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="investments")
+    note = models.TextField(blank=True)
+    is_preferred = models.BooleanField(default=False, help_text="The figure to use as the project's headline.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["project_id", "kind", "as_of", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind"],
+                condition=Q(is_preferred=True),
+                name="investment_one_preferred_per_kind",
+                violation_error_message="This project already has a preferred figure of this kind: "
+                "unmark that one first (at most one preferred figure per project and kind).",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="investment_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_usd__isnull=True) | Q(amount_usd__gte=0), name="investment_amount_usd_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(currency="USD") | Q(amount_usd=F("amount")), name="investment_usd_amount_equals_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "kind"], name="investment_project_kind_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.as_of})"
+
+    def clean(self):
+        if self.amount is None or not self.currency:
+            return
+        if self.currency == "USD":
+            if self.amount_usd is not None and self.amount_usd != self.amount:
+                raise ValidationError({"amount_usd": "For a figure in USD, the USD amount equals the amount."})
+            self.amount_usd = self.amount
+            self.amount_usd_converted = False
+            return
+        if self.amount_usd is not None and not self.amount_usd_converted:
+            return  # entered by the editor from the source
+        if self.as_of is None:
+            return
+        rate = ExchangeRate.objects.filter(currency=self.currency, year=self.as_of.year).first()
+        if rate is None:
+            raise ValidationError(
+                {
+                    "amount_usd": f"No exchange rate for {self.currency} in {self.as_of.year}: "
+                    "enter the USD amount the source gives, or add an exchange rate for that year first."
+                }
+            )
+        self.amount_usd = (self.amount * rate.usd_per_unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        self.amount_usd_converted = True
+
+
+class Participation(models.Model):
+    """An organisation's role in a project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="participations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=30, choices=choices.ParticipationRole.choices)
+    note = models.CharField(max_length=500, blank=True, help_text="Share, scope or other detail.")
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["project_id", "role", "organisation__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "organisation", "role"], name="participation_unique_project_organisation_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=choices.ParticipationRole.values), name="participation_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} ({self.get_role_display()})"
+
+
+class ExternalIdentifier(models.Model):
+    """The project's identifier in another dataset, so that the registry can be the join key."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="external_ids")
+    scheme = models.CharField(max_length=20, choices=choices.IdentifierScheme.choices)
+    value = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["project_id", "scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="external_identifier_unique_scheme_value"),
+            models.CheckConstraint(
+                condition=Q(scheme__in=choices.IdentifierScheme.values), name="external_identifier_scheme_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_scheme_display()}: {self.value}"
