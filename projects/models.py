@@ -148,7 +148,9 @@ class Organisation(models.Model):
 
     slug = models.SlugField(max_length=100, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=300)
-    country = models.CharField(max_length=2, blank=True, validators=[COUNTRY_VALIDATOR], help_text="ISO 3166-1 alpha-2.")
+    country = models.CharField(
+        max_length=2, blank=True, validators=[COUNTRY_VALIDATOR], help_text="ISO 3166-1 alpha-2."
+    )
     kind = models.CharField(max_length=20, choices=choices.OrganisationKind.choices)
     website = models.URLField(max_length=500, blank=True, validators=[HTTP_URL_VALIDATOR])
     history = TrackedHistory()
@@ -156,7 +158,9 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name", "slug"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=choices.OrganisationKind.values), name="organisation_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=choices.OrganisationKind.values), name="organisation_kind_valid"
+            ),
         ]
 
     def __str__(self):
@@ -281,8 +285,10 @@ class Project(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        return self.status in choices.STALE_STATUSES and self.status_since is not None and (
-            self.status_since < stale_cutoff()
+        return (
+            self.status in choices.STALE_STATUSES
+            and self.status_since is not None
+            and (self.status_since < stale_cutoff())
         )
 
     @property
@@ -415,9 +421,7 @@ class InvestmentFigure(models.Model):
             models.CheckConstraint(
                 condition=~Q(currency="USD") | Q(amount_usd=F("amount")), name="investment_usd_amount_equals_amount"
             ),
-            models.CheckConstraint(
-                condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"),
         ]
         indexes = [models.Index(fields=["project", "kind"], name="investment_project_kind_idx")]
 

@@ -41,9 +41,7 @@ def validate_status_history(entries: Sequence[Any]) -> None:
                 }
             )
         if previous.status == choices.Status.CANCELLED:
-            raise ValidationError(
-                {"status": f"The project was cancelled on {previous.date}; cancelled is final."}
-            )
+            raise ValidationError({"status": f"The project was cancelled on {previous.date}; cancelled is final."})
         if (
             previous.status in STATUS_RANK
             and current.status in STATUS_RANK
@@ -195,9 +193,7 @@ def project_set_publication(*, projects: Iterable[Project], publication: str) ->
 
 
 @transaction.atomic
-def status_change_record(
-    *, project: Project, status: str, date: Any, source: Source, note: str = ""
-) -> StatusChange:
+def status_change_record(*, project: Project, status: str, date: Any, source: Source, note: str = "") -> StatusChange:
     status_change = StatusChange(project=project, status=status, date=date, source=source, note=note)
     status_change.full_clean()
     status_change.save()
