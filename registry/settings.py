@@ -181,14 +181,15 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["registry.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
@@ -213,6 +214,27 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
-    "TAGS": [],
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": "projects.choices.SourceKind",
+        "OrganisationKindEnum": "projects.choices.OrganisationKind",
+        "InvestmentKindEnum": "projects.choices.InvestmentKind",
+        "ProvinceCodeEnum": "projects.choices.Province",
+        "StatusEnum": "projects.choices.Status",
+    },
+    "TAGS": [
+        {"name": "projects", "description": "CPEC projects: classification, place, status and headline money."},
+        {"name": "status-changes", "description": "Dated, sourced entries of projects' status histories."},
+        {"name": "investments", "description": "Sourced money claims (announced, committed, realised)."},
+        {"name": "organisations", "description": "Governments, companies and financiers taking part in projects."},
+        {"name": "sources", "description": "Citations behind every figure, date and status."},
+        {"name": "corridors", "description": "The five CPEC Phase II corridors, with totals over published projects."},
+        {"name": "pillars", "description": "Pakistan's 5Es framework."},
+        {"name": "sectors", "description": "Two-level sector vocabulary."},
+        {"name": "provinces", "description": "Provinces and territories of Pakistan (ISO 3166-2:PK)."},
+        {"name": "investment", "description": "Investment statistics grouped by one or two dimensions."},
+        {"name": "changes", "description": "The registry-wide change feed for incremental sync."},
+        {"name": "indicators", "description": "Indicators measuring conversion into productive capacity."},
+        {"name": "observations", "description": "Observed, target and baseline values of indicators."},
+        {"name": "meta", "description": "The API root."},
+    ],
 }

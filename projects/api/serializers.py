@@ -1,0 +1,455 @@
+"""Serializers of the projects API: the shapes in API.md, related records by their public identifiers.
+
+Writes go through ``projects.services`` (or ``full_clean()`` for single-row records), so the API applies the same
+rules as the admin; a broken rule is a 400 with the model's message.
+"""
+
+from django.db import transaction
+from django.urls import NoReverseMatch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from projects import choices, services
+from projects.models import (
+    Corridor,
+    ExternalIdentifier,
+    InvestmentFigure,
+    Organisation,
+    Participation,
+    Pillar,
+    Project,
+    Province,
+    Sector,
+    Source,
+    StatusChange,
+)
+from projects.visibility import visible_projects
+from registry.api.fields import AbsoluteUrlField, OffsetDateTimeField, RegistryModelSerializer
+
+MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
+
+
+def money_field(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(**MONEY, read_only=True, allow_null=True, help_text=help_text)
+
+
+class FullCleanSerializer(RegistryModelSerializer):
+    """Create and update single-row records through ``full_clean()``, like the admin does."""
+
+    def create(self, validated_data):
+        instance = self.Meta.model(**validated_data)
+        instance.full_clean()
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        return instance
+
+
+# --- reference data -------------------------------------------------------------------------------------------
+
+
+class CorridorSerializer(RegistryModelSerializer):
+    project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the corridor.")
+    announced_usd = money_field("Sum of the headline announced USD of its published projects.")
+    realised_usd = money_field("Sum of the headline realised USD of its published projects.")
+    url = AbsoluteUrlField("corridor-detail", "code")
+
+    class Meta:
+        model = Corridor
+        fields = [
+            "code",
+            "name",
+            "aliases",
+            "description",
+            "order",
+            "project_count",
+            "announced_usd",
+            "realised_usd",
+            "url",
+        ]
+
+
+class PillarSerializer(RegistryModelSerializer):
+    aligned_corridor = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the pillar.")
+    url = AbsoluteUrlField("pillar-detail", "code")
+
+    class Meta:
+        model = Pillar
+        fields = ["code", "name", "description", "aligned_corridor", "project_count", "url"]
+
+
+class SectorSerializer(RegistryModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Parent sector code or null.")
+    project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the sector itself.")
+    url = AbsoluteUrlField("sector-detail", "code")
+
+    class Meta:
+        model = Sector
+        fields = ["code", "name", "parent", "project_count", "url"]
+
+
+class ProvinceSerializer(RegistryModelSerializer):
+    project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the province.")
+
+    class Meta:
+        model = Province
+        fields = ["code", "name", "project_count"]
+
+
+class SourceSerializer(FullCleanSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
+
+
+class OrganisationSerializer(FullCleanSerializer):
+    url = AbsoluteUrlField("organisation-detail", "slug")
+
+    class Meta:
+        model = Organisation
+        fields = ["slug", "name", "country", "kind", "website", "url"]
+
+
+class SourceReferenceField(serializers.PrimaryKeyRelatedField):
+    """A source given by id in writes and shown in full in responses (schema: registry.api.schema)."""
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        return SourceSerializer(value).data
+
+
+# --- project parts --------------------------------------------------------------------------------------------
+
+
+class ParticipantSerializer(RegistryModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = Participation
+        fields = ["organisation", "name", "role", "note"]
+        extra_kwargs = {"note": {"required": False}}
+        validators = []  # uniqueness is checked over the whole list in ProjectSerializer
+
+
+class ExternalIdentifierSerializer(RegistryModelSerializer):
+    class Meta:
+        model = ExternalIdentifier
+        fields = ["scheme", "value", "url"]
+
+
+class VisibleProjectFieldMixin:
+    """A ``project`` field that only accepts projects the requesting user may see."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "project" in fields and not fields["project"].read_only:
+            fields["project"].queryset = visible_projects(request.user)
+        return fields
+
+
+class StatusChangeSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all(), help_text="Project slug.")
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Source id.")
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "project", "status", "date", "source", "note"]
+
+    def create(self, validated_data):
+        return services.status_change_record(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.status_change_update(status_change=instance, **validated_data)
+
+
+class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all(), help_text="Project slug.")
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Source id.")
+    amount = serializers.DecimalField(**MONEY, min_value=0)
+    amount_usd = serializers.DecimalField(
+        **MONEY,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Equals amount for USD. Other currencies: omit to convert with the exchange rate of the year of "
+        "as_of, or give the USD value the source states.",
+    )
+
+    class Meta:
+        model = InvestmentFigure
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "amount",
+            "currency",
+            "amount_usd",
+            "amount_usd_converted",
+            "as_of",
+            "source",
+            "note",
+            "is_preferred",
+        ]
+        read_only_fields = ["amount_usd_converted"]
+        validators = []  # the preferred-figure rule is checked by full_clean() with a field-level message
+
+    def create(self, validated_data):
+        return services.investment_figure_record(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.investment_figure_update(investment=instance, **validated_data)
+
+
+class StatusHistoryEntrySerializer(RegistryModelSerializer):
+    source = SourceSerializer(read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "status", "date", "note", "source"]
+
+
+class InvestmentClaimSerializer(RegistryModelSerializer):
+    amount = serializers.DecimalField(**MONEY, read_only=True)
+    amount_usd = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    source = SourceSerializer(read_only=True)
+
+    class Meta:
+        model = InvestmentFigure
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "currency",
+            "amount_usd",
+            "amount_usd_converted",
+            "as_of",
+            "is_preferred",
+            "note",
+            "source",
+        ]
+
+
+# --- projects -------------------------------------------------------------------------------------------------
+
+PROJECT_LIST_FIELDS = [
+    "slug",
+    "name",
+    "summary",
+    "phase",
+    "corridor",
+    "pillars",
+    "sector",
+    "status",
+    "status_since",
+    "is_stale",
+    "provinces",
+    "place_name",
+    "latitude",
+    "longitude",
+    "capacity_value",
+    "capacity_unit",
+    "announced_usd",
+    "committed_usd",
+    "realised_usd",
+    "realisation_ratio",
+    "participants",
+    "publication",
+    "updated_at",
+    "url",
+]
+PROJECT_DETAIL_FIELDS = [
+    *PROJECT_LIST_FIELDS[:-1],
+    "mou_signed_on",
+    "financial_close_on",
+    "construction_started_on",
+    "completed_on",
+    "status_history",
+    "investments",
+    "external_ids",
+    "sources",
+    "observations_url",
+    "url",
+]
+
+
+class ProjectSerializer(RegistryModelSerializer):
+    """A project in a list (API.md); writes accept the same names, derived fields are read-only."""
+
+    corridor = serializers.SlugRelatedField(
+        slug_field="code", queryset=Corridor.objects.all(), help_text="Corridor code."
+    )
+    pillars = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Pillar.objects.all(), help_text="5E pillar codes (at least one)."
+    )
+    sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
+    provinces = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Province.objects.all(), help_text="ISO 3166-2:PK codes (at least one)."
+    )
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, required=False, allow_null=True
+    )
+    capacity_value = serializers.DecimalField(
+        max_digits=14, decimal_places=3, coerce_to_string=False, required=False, allow_null=True, min_value=0
+    )
+    capacity_unit = serializers.ChoiceField(
+        choices=choices.CapacityUnit.choices, required=False, allow_null=True, help_text="Unit of capacity_value."
+    )
+    status = serializers.ChoiceField(
+        choices=choices.Status.choices, read_only=True, allow_null=True, help_text="Derived: the latest status change."
+    )
+    is_stale = serializers.SerializerMethodField(
+        help_text="In pipeline, mou or implementation for more than 4 years without a newer status change."
+    )
+    announced_usd = money_field("Derived: the preferred (else latest) announced figure, in USD.")
+    committed_usd = money_field("Derived: the preferred (else latest) committed figure, in USD.")
+    realised_usd = money_field("Derived: the preferred (else latest) realised figure, in USD.")
+    realisation_ratio = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        coerce_to_string=False,
+        read_only=True,
+        allow_null=True,
+        help_text="Derived: realised / announced; null when either is missing or announced is 0.",
+    )
+    participants = ParticipantSerializer(
+        source="participations", many=True, required=False, help_text="Organisations and their roles."
+    )
+    url = AbsoluteUrlField("project-detail", "slug")
+
+    class Meta:
+        model = Project
+        fields = PROJECT_LIST_FIELDS
+        read_only_fields = ["status_since", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not data.get("status"):
+            data["status"] = None
+        if not data.get("capacity_unit"):
+            data["capacity_unit"] = None
+        return data
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_stale(self, project) -> bool:
+        return project.is_stale
+
+    def validate_capacity_unit(self, value):
+        return value or ""
+
+    def validate_participants(self, participants):
+        seen = set()
+        for participant in participants:
+            key = (participant["organisation"].pk, participant["role"])
+            if key in seen:
+                raise serializers.ValidationError(
+                    f"{participant['organisation'].slug} is listed twice as {participant['role']}."
+                )
+            seen.add(key)
+        return participants
+
+    @transaction.atomic
+    def create(self, validated_data):
+        participants = validated_data.pop("participations", None)
+        project = services.project_create(**validated_data)
+        if participants is not None:
+            services.project_set_participants(project=project, participants=participants)
+        return project
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        participants = validated_data.pop("participations", None)
+        project = services.project_update(project=instance, **validated_data)
+        if participants is not None:
+            services.project_set_participants(project=project, participants=participants)
+        return project
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    """A project with its full record: key dates, status history, every money claim, identifiers, sources."""
+
+    status_history = StatusHistoryEntrySerializer(source="status_changes", many=True, read_only=True)
+    investments = InvestmentClaimSerializer(many=True, read_only=True)
+    external_ids = ExternalIdentifierSerializer(many=True, read_only=True)
+    sources = SourceReferenceField(
+        many=True,
+        queryset=Source.objects.all(),
+        required=False,
+        help_text="The project's general sources: objects in responses, ids in writes.",
+    )
+    observations_url = serializers.SerializerMethodField(help_text="The indicator observations about this project.")
+
+    class Meta(ProjectSerializer.Meta):
+        fields = PROJECT_DETAIL_FIELDS
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_observations_url(self, project) -> str | None:
+        try:
+            base = reverse("observation-list", request=self.context.get("request"))
+        except NoReverseMatch:  # the indicators API is not installed
+            return None
+        return f"{base}?project={project.slug}"
+
+
+# --- history, changes and statistics --------------------------------------------------------------------------
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = OffsetDateTimeField(help_text="When the change was recorded.")
+    model = serializers.CharField(help_text="What kind of record changed, e.g. project, status-change, investment.")
+    object = serializers.CharField(help_text="The record's public identifier: slug, code or id.")
+    action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
+    changed_fields = serializers.ListField(child=serializers.CharField(), help_text="Fields the change touched.")
+    user = serializers.CharField(allow_null=True, help_text="The editor who made the change; shown to editors only.")
+
+
+STATS_MONEY = {"max_digits": 24, "decimal_places": 2, "coerce_to_string": False, "allow_null": True}
+
+
+class InvestmentTotalsSerializer(serializers.Serializer):
+    project_count = serializers.IntegerField()
+    announced_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline announced USD.")
+    committed_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline committed USD.")
+    realised_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline realised USD.")
+    realisation_ratio = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="Sum of realised / sum of announced over the projects that have both.",
+    )
+
+
+class InvestmentGroupSerializer(InvestmentTotalsSerializer):
+    corridor = serializers.CharField(required=False, allow_null=True, help_text="Corridor code (when grouped by it).")
+    pillar = serializers.CharField(required=False, allow_null=True, help_text="Pillar code (when grouped by it).")
+    sector = serializers.CharField(required=False, allow_null=True, help_text="Sector code (when grouped by it).")
+    status = serializers.CharField(required=False, allow_null=True, help_text="Status (when grouped by it).")
+    province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
+    phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+
+
+class InvestmentStatsSerializer(serializers.Serializer):
+    group_by = serializers.ListField(child=serializers.CharField())
+    totals = InvestmentTotalsSerializer()
+    groups = InvestmentGroupSerializer(many=True)
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = HistoryEntrySerializer(many=True)

@@ -1,0 +1,248 @@
+"""Viewsets of the projects API (API.md: Endpoints). Visibility comes from ``projects.visibility`` only."""
+
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, Sum
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+
+from projects import choices
+from projects.api import serializers
+from projects.filtersets import (
+    CorridorFilterSet,
+    InvestmentFigureFilterSet,
+    OrganisationFilterSet,
+    PillarFilterSet,
+    ProjectFilterSet,
+    ProvinceFilterSet,
+    SectorFilterSet,
+    SourceFilterSet,
+    StatusChangeFilterSet,
+)
+from projects.models import (
+    Corridor,
+    InvestmentFigure,
+    Organisation,
+    Participation,
+    Pillar,
+    Project,
+    Province,
+    Sector,
+    Source,
+    StatusChange,
+)
+from projects.visibility import visible_children, visible_projects
+from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
+
+PUBLISHED = Q(projects__publication=choices.Publication.PUBLISHED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the CPEC corridors", description="With aggregates over published projects."),
+    retrieve=extend_schema(summary="One corridor"),
+)
+class CorridorViewSet(RegistryReadOnlyViewSet):
+    queryset = Corridor.objects.annotate(
+        project_count=Count("projects", filter=PUBLISHED),
+        announced_usd=Sum("projects__announced_usd", filter=PUBLISHED),
+        realised_usd=Sum("projects__realised_usd", filter=PUBLISHED),
+    ).order_by("order", "code")
+    serializer_class = serializers.CorridorSerializer
+    filterset_class = CorridorFilterSet
+    lookup_field = "code"
+    export_basename = "cpec-corridors"
+
+
+@extend_schema_view(list=extend_schema(summary="List the 5E pillars"), retrieve=extend_schema(summary="One pillar"))
+class PillarViewSet(RegistryReadOnlyViewSet):
+    queryset = (
+        Pillar.objects.select_related("aligned_corridor")
+        .annotate(project_count=Count("projects", filter=PUBLISHED))
+        .order_by("code")
+    )
+    serializer_class = serializers.PillarSerializer
+    filterset_class = PillarFilterSet
+    lookup_field = "code"
+    export_basename = "cpec-pillars"
+
+
+@extend_schema_view(list=extend_schema(summary="List the sectors"), retrieve=extend_schema(summary="One sector"))
+class SectorViewSet(RegistryReadOnlyViewSet):
+    queryset = (
+        Sector.objects.select_related("parent")
+        .annotate(project_count=Count("projects", filter=PUBLISHED))
+        .order_by("code")
+    )
+    serializer_class = serializers.SectorSerializer
+    filterset_class = SectorFilterSet
+    lookup_field = "code"
+    export_basename = "cpec-sectors"
+
+
+@extend_schema_view(list=extend_schema(summary="List the provinces (ISO 3166-2:PK)"))
+class ProvinceViewSet(RegistryReadOnlyViewSet):
+    queryset = Province.objects.annotate(project_count=Count("projects", filter=PUBLISHED)).order_by("code")
+    serializer_class = serializers.ProvinceSerializer
+    filterset_class = ProvinceFilterSet
+    lookup_field = "code"
+    export_basename = "cpec-provinces"
+    pagination_class = None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List organisations"),
+    retrieve=extend_schema(summary="One organisation"),
+    create=extend_schema(summary="Add an organisation"),
+    update=extend_schema(summary="Replace an organisation"),
+    partial_update=extend_schema(summary="Change an organisation"),
+    destroy=extend_schema(summary="Delete an organisation (refused while it takes part in a project)"),
+)
+class OrganisationViewSet(RegistryModelViewSet):
+    queryset = Organisation.objects.order_by("name", "slug")
+    serializer_class = serializers.OrganisationSerializer
+    filterset_class = OrganisationFilterSet
+    lookup_field = "slug"
+    export_basename = "cpec-organisations"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sources"),
+    retrieve=extend_schema(summary="One source"),
+    create=extend_schema(summary="Add a source"),
+    update=extend_schema(summary="Replace a source"),
+    partial_update=extend_schema(summary="Change a source"),
+    destroy=extend_schema(summary="Delete a source (refused while anything cites it)"),
+)
+class SourceViewSet(RegistryModelViewSet):
+    queryset = Source.objects.order_by("id")
+    serializer_class = serializers.SourceSerializer
+    filterset_class = SourceFilterSet
+    export_basename = "cpec-sources"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List status changes", description="Entries of projects' status histories."),
+    retrieve=extend_schema(summary="One status change"),
+    create=extend_schema(summary="Record a status change", description="Checked against the project's history."),
+    update=extend_schema(summary="Replace a status change"),
+    partial_update=extend_schema(summary="Change a status change"),
+    destroy=extend_schema(summary="Delete a status change (refused if it would leave an invalid history)"),
+)
+class StatusChangeViewSet(RegistryModelViewSet):
+    serializer_class = serializers.StatusChangeSerializer
+    filterset_class = StatusChangeFilterSet
+    export_basename = "cpec-status-changes"
+    queryset = StatusChange.objects.select_related("project").order_by("project__slug", "date", "id")
+
+    def get_queryset(self):
+        return visible_children(self.request.user, super().get_queryset())
+
+    def perform_destroy(self, instance):
+        from projects import services
+
+        services.status_change_delete(status_change=instance)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List investment figures", description="Every sourced money claim, kept side by side."),
+    retrieve=extend_schema(summary="One investment figure"),
+    create=extend_schema(summary="Record an investment figure"),
+    update=extend_schema(summary="Replace an investment figure"),
+    partial_update=extend_schema(summary="Change an investment figure"),
+    destroy=extend_schema(summary="Delete an investment figure"),
+)
+class InvestmentFigureViewSet(RegistryModelViewSet):
+    serializer_class = serializers.InvestmentFigureSerializer
+    filterset_class = InvestmentFigureFilterSet
+    export_basename = "cpec-investments"
+    queryset = InvestmentFigure.objects.select_related("project").order_by("project__slug", "kind", "as_of", "id")
+
+    def get_queryset(self):
+        return visible_children(self.request.user, super().get_queryset())
+
+    def perform_destroy(self, instance):
+        from projects import services
+
+        services.investment_figure_delete(investment=instance)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List projects",
+        description="Filterable by every parameter below; `?format=csv` or `?format=geojson` downloads the whole "
+        "filtered result.",
+    ),
+    retrieve=extend_schema(summary="One project with its full record"),
+    create=extend_schema(summary="Add a project"),
+    update=extend_schema(summary="Replace a project"),
+    partial_update=extend_schema(summary="Change a project"),
+    destroy=extend_schema(summary="Delete a project (its history is kept)"),
+)
+class ProjectViewSet(RegistryModelViewSet):
+    queryset = Project.objects.all()
+    serializer_class = serializers.ProjectDetailSerializer
+    filterset_class = ProjectFilterSet
+    lookup_field = "slug"
+    lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+    export_basename = "cpec-projects"
+    offers_geojson = True
+
+    def get_queryset(self):
+        queryset = (
+            visible_projects(self.request.user)
+            .select_related("corridor", "sector")
+            .prefetch_related(
+                Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
+                Prefetch("provinces", queryset=Province.objects.order_by("code")),
+                Prefetch(
+                    "participations",
+                    queryset=Participation.objects.select_related("organisation").order_by(
+                        "role", "organisation__slug"
+                    ),
+                ),
+            )
+        )
+        if self.action == "list":
+            return queryset
+        return queryset.prefetch_related(
+            Prefetch("status_changes", queryset=StatusChange.objects.select_related("source").order_by("date", "id")),
+            Prefetch(
+                "investments",
+                queryset=InvestmentFigure.objects.select_related("source").order_by("kind", "as_of", "id"),
+            ),
+            "external_ids",
+            Prefetch("sources", queryset=Source.objects.order_by("id")),
+        )
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.ProjectSerializer
+        return serializers.ProjectDetailSerializer
+
+    def csv_row(self, row):
+        row["participants"] = [f"{p['organisation']}:{p['role']}" for p in row["participants"]]
+        return row
+
+    def feature_geometry(self, row):
+        if row.get("latitude") is None or row.get("longitude") is None:
+            return None
+        return {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]}
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            instance.delete()
+
+    @extend_schema(
+        summary="A project's change history",
+        description="Every change to the project and the records that hang off it, newest first.",
+        responses=serializers.HistoryEntrySerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], serializer_class=serializers.HistoryEntrySerializer)
+    def history(self, request, slug=None):
+        from projects.api.changes import project_history
+
+        project = self.get_object()
+        entries = project_history(project, editor=self.user_is_editor())
+        page = self.paginate_queryset(entries)
+        serializer = serializers.HistoryEntrySerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)

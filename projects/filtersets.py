@@ -1,0 +1,312 @@
+"""Query-parameter filters of the projects API (API.md: "Project filters"); every filter has a label."""
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from projects import choices
+from projects.models import (
+    Corridor,
+    InvestmentFigure,
+    Organisation,
+    Participation,
+    Pillar,
+    Project,
+    Province,
+    Sector,
+    Source,
+    StatusChange,
+    stale_condition,
+)
+from registry.api import filters
+
+
+def _range(field: str, what: str) -> tuple[filters.NumberFilter, filters.NumberFilter]:
+    return (
+        filters.NumberFilter(field_name=field, lookup_expr="gte", label=f"{what} at least this value."),
+        filters.NumberFilter(field_name=field, lookup_expr="lte", label=f"{what} at most this value."),
+    )
+
+
+class BBoxField(django_filters.fields.forms.CharField):
+    """``min_lon,min_lat,max_lon,max_lat`` in WGS84 degrees."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parts = [part.strip() for part in str(value).split(",")]
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+        except ValueError:
+            raise ValidationError(
+                f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5); got {value!r}."
+            ) from None
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ValidationError(
+                f"Longitudes must lie in -180..180 and latitudes in -90..90, with min ≤ max; got {value!r}."
+            )
+        return min_lon, min_lat, max_lon, max_lat
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField
+
+
+class ProjectFilterSet(django_filters.FilterSet):
+    corridor = filters.MultiCodeFilter(
+        field_name="corridor", to_field_name="code", queryset=Corridor.objects.all(), label="Corridor code(s)."
+    )
+    pillar = filters.MultiCodeFilter(
+        to_field_name="code",
+        queryset=Pillar.objects.all(),
+        method="filter_pillar",
+        label="5E pillar code(s): projects in any of them.",
+    )
+    sector = filters.MultiCodeFilter(
+        to_field_name="code",
+        queryset=Sector.objects.all(),
+        method="filter_sector",
+        label="Sector code(s); a top-level sector matches its children too.",
+    )
+    phase = filters.MultiChoiceFilter(choices=choices.Phase.choices, label="CPEC phase: 1 or 2.")
+    status = filters.MultiChoiceFilter(choices=choices.Status.choices, label="Current status.")
+    province = filters.MultiChoiceFilter(
+        choices=choices.Province.choices, method="filter_province", label="Province ISO 3166-2:PK code(s)."
+    )
+    organisation = filters.MultiCodeFilter(
+        to_field_name="slug",
+        queryset=Organisation.objects.all(),
+        method="filter_organisation",
+        label="Slug(s) of any participant organisation (with `role`: in that role only).",
+    )
+    role = filters.MultiChoiceFilter(
+        choices=choices.ParticipationRole.choices,
+        method="filter_role",
+        label="Participation role(s); with `organisation` restricts to that role, alone matches any participant "
+        "in the role.",
+    )
+    country = filters.CodeListFilter(
+        length=2, example="CN, PK", method="filter_country", label="ISO 3166-1 alpha-2 code(s) of any participant."
+    )
+    announced_usd_min, announced_usd_max = _range("announced_usd", "Announced USD")
+    committed_usd_min, committed_usd_max = _range("committed_usd", "Committed USD")
+    realised_usd_min, realised_usd_max = _range("realised_usd", "Realised USD")
+    realisation_ratio_min, realisation_ratio_max = _range("realisation_ratio", "Realisation ratio")
+    status_since_after = filters.DateFilter(
+        field_name="status_since", lookup_expr="gte", label="Current status reached on or after this date."
+    )
+    status_since_before = filters.DateFilter(
+        field_name="status_since", lookup_expr="lte", label="Current status reached on or before this date."
+    )
+    completed_after = filters.DateFilter(field_name="completed_on", lookup_expr="gte", label="Completed on or after.")
+    completed_before = filters.DateFilter(field_name="completed_on", lookup_expr="lte", label="Completed on or before.")
+    is_stale = filters.BooleanFilter(
+        method="filter_is_stale",
+        label="true: in pipeline, mou or implementation for more than 4 years without a newer status change.",
+    )
+    has_location = filters.BooleanFilter(method="filter_has_location", label="true: the project has coordinates.")
+    bbox = BBoxFilter(method="filter_bbox", label="Bounding box min_lon,min_lat,max_lon,max_lat (WGS84).")
+    updated_since = filters.DateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after this ISO 8601 datetime."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Case-insensitive text in name, summary, place, participant names or corridor name/aliases.",
+    )
+    publication = filters.MultiChoiceFilter(
+        choices=choices.Publication.choices, label="Editors only: draft or published."
+    )
+    ordering = filters.ordering_filter(
+        {
+            name: name
+            for name in [
+                "name",
+                "announced_usd",
+                "realised_usd",
+                "realisation_ratio",
+                "status_since",
+                "updated_at",
+                "capacity_value",
+            ]
+        },
+        default="name",
+        tie_breaker="slug",
+        label="Sort by these fields (comma-separated, - for descending); nulls last. Default: name.",
+    )
+
+    # Parameters only editors may use: for anyone else they are unknown (a 400), not silently ignored.
+    EDITOR_ONLY = frozenset({"publication"})
+
+    class Meta:
+        model = Project
+        fields = []
+
+    def filter_pillar(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Project.pillars.through
+        return queryset.filter(Exists(through.objects.filter(project=OuterRef("pk"), pillar__in=value)))
+
+    def filter_sector(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(sector__in=value) | Q(sector__parent__in=value))
+
+    def filter_province(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Project.provinces.through
+        return queryset.filter(Exists(through.objects.filter(project=OuterRef("pk"), province__in=value)))
+
+    def _participations(self):
+        participations = Participation.objects.filter(project=OuterRef("pk"))
+        organisations = self.form.cleaned_data.get("organisation")
+        roles = self.form.cleaned_data.get("role")
+        if organisations:
+            participations = participations.filter(organisation__in=organisations)
+        if roles:
+            participations = participations.filter(role__in=roles)
+        return participations
+
+    def filter_organisation(self, queryset, name, value):
+        return queryset.filter(Exists(self._participations())) if value else queryset
+
+    def filter_role(self, queryset, name, value):
+        if not value or self.form.cleaned_data.get("organisation"):
+            return queryset  # applied together with `organisation`
+        return queryset.filter(Exists(self._participations()))
+
+    def filter_country(self, queryset, name, value):
+        if not value:
+            return queryset
+        participants = Participation.objects.filter(project=OuterRef("pk"), organisation__country__in=value)
+        return queryset.filter(Exists(participants))
+
+    def filter_is_stale(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(stale_condition()) if value else queryset.exclude(stale_condition())
+
+    def filter_has_location(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(latitude__isnull=not value)
+
+    def filter_bbox(self, queryset, name, value):
+        if not value:
+            return queryset
+        min_lon, min_lat, max_lon, max_lat = value
+        return queryset.filter(
+            longitude__gte=min_lon, longitude__lte=max_lon, latitude__gte=min_lat, latitude__lte=max_lat
+        )
+
+    def filter_search(self, queryset, name, value):
+        term = value.strip()
+        if not term:
+            return queryset
+        lowered = term.lower()
+        corridor_ids = [
+            corridor.pk
+            for corridor in Corridor.objects.all()
+            if lowered in corridor.name.lower() or any(lowered in alias.lower() for alias in corridor.aliases)
+        ]
+        participant = Participation.objects.filter(project=OuterRef("pk"), organisation__name__icontains=term)
+        return queryset.filter(
+            Q(name__icontains=term)
+            | Q(summary__icontains=term)
+            | Q(place_name__icontains=term)
+            | Q(corridor_id__in=corridor_ids)
+            | Exists(participant)
+        )
+
+
+class CorridorFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Corridor
+        fields = []
+
+
+class PillarFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Pillar
+        fields = []
+
+
+class SectorFilterSet(django_filters.FilterSet):
+    parent = filters.MultiCodeFilter(
+        field_name="parent", to_field_name="code", queryset=Sector.objects.filter(parent=None), label="Parent code."
+    )
+
+    class Meta:
+        model = Sector
+        fields = []
+
+
+class ProvinceFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Province
+        fields = []
+
+
+class StatusChangeFilterSet(django_filters.FilterSet):
+    project = filters.MultiCodeFilter(
+        field_name="project", to_field_name="slug", queryset=Project.objects.all(), label="Project slug(s)."
+    )
+    status = filters.MultiChoiceFilter(choices=choices.Status.choices, label="Status(es).")
+
+    class Meta:
+        model = StatusChange
+        fields = []
+
+
+class InvestmentFigureFilterSet(django_filters.FilterSet):
+    project = filters.MultiCodeFilter(
+        field_name="project", to_field_name="slug", queryset=Project.objects.all(), label="Project slug(s)."
+    )
+    kind = filters.MultiChoiceFilter(choices=choices.InvestmentKind.choices, label="announced, committed or realised.")
+    currency = filters.CodeListFilter(
+        field_name="currency", length=3, example="USD, PKR", label="ISO 4217 currency code(s), e.g. USD,PKR."
+    )
+
+    class Meta:
+        model = InvestmentFigure
+        fields = []
+
+
+class OrganisationFilterSet(django_filters.FilterSet):
+    country = filters.CodeListFilter(
+        field_name="country", length=2, example="CN, PK", label="ISO 3166-1 alpha-2 code(s)."
+    )
+    kind = filters.MultiChoiceFilter(choices=choices.OrganisationKind.choices, label="Kind(s) of organisation.")
+    search = django_filters.CharFilter(method="filter_search", label="Case-insensitive text in the name or slug.")
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        term = value.strip()
+        return queryset.filter(Q(name__icontains=term) | Q(slug__icontains=term)) if term else queryset
+
+
+class SourceFilterSet(django_filters.FilterSet):
+    kind = filters.MultiChoiceFilter(choices=choices.SourceKind.choices, label="Kind(s) of source.")
+    publisher = django_filters.CharFilter(
+        field_name="publisher", lookup_expr="iexact", label="Publisher name (case-insensitive, exact)."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", label="Case-insensitive text in title, publisher or URL."
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(Q(title__icontains=term) | Q(publisher__icontains=term) | Q(url__icontains=term))

@@ -1,0 +1,232 @@
+"""Filter building blocks for strict, documented query parameters (API.md: Conventions).
+
+Multi-value filters accept ``?x=a,b`` and ``?x=a&x=b`` alike ("any of"); an unknown value is a 400 that names the
+parameter and, for short vocabularies, lists the allowed values.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from drf_spectacular.utils import extend_schema_field
+
+# Vocabularies up to this size are listed in full in error messages.
+LIST_ALLOWED_UP_TO = 40
+
+
+def split_values(values) -> list[str]:
+    """``["a,b", "c"]`` → ``["a", "b", "c"]``; blank items are dropped."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [item.strip() for value in values for item in str(value).split(",") if item.strip()]
+
+
+class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
+    def to_python(self, value):
+        return split_values(value)
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        allowed = [str(key) for key, _ in self.choices]
+        unknown = [item for item in value if item not in allowed]
+        if unknown:
+            raise ValidationError(
+                f"Unknown value(s) {', '.join(repr(u) for u in unknown)}. Allowed: {', '.join(allowed)}.",
+                code="invalid_choice",
+            )
+
+
+class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        values = split_values(value)
+        if not values:
+            return self.queryset.none() if self.required else []
+        key = self.to_field_name or "pk"
+        found = {str(getattr(obj, key)): obj for obj in self.queryset.filter(**{f"{key}__in": values})}
+        unknown = [item for item in values if item not in found]
+        if unknown:
+            message = f"Unknown value(s) {', '.join(repr(u) for u in unknown)}."
+            if self.queryset.count() <= LIST_ALLOWED_UP_TO:
+                allowed = sorted(str(v) for v in self.queryset.values_list(key, flat=True))
+                message += f" Allowed: {', '.join(allowed)}."
+            raise ValidationError(message, code="invalid_choice")
+        return list(found.values())
+
+
+class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
+    """Any of a fixed list of values (an enum in the schema)."""
+
+    field_class = CommaSeparatedMultipleChoiceField
+
+
+@extend_schema_field({"type": "string"})
+class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Any of the rows identified by their public code/slug (``to_field_name``)."""
+
+    field_class = CommaSeparatedModelMultipleChoiceField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class StrictDecimalField(forms.DecimalField):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError(f"Enter a number; got {value!r}.", code="invalid") from None
+        if not number.is_finite():
+            raise ValidationError(f"Enter a finite number; got {value!r}.", code="invalid")
+        return number
+
+
+@extend_schema_field({"type": "number"})
+class NumberFilter(django_filters.NumberFilter):
+    field_class = StrictDecimalField
+
+
+class StrictDateField(forms.DateField):
+    input_formats = ["%Y-%m-%d"]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return datetime.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(f"Enter a date as YYYY-MM-DD; got {value!r}.", code="invalid") from None
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class DateFilter(django_filters.DateFilter):
+    field_class = StrictDateField
+
+
+class StrictDateTimeField(forms.DateTimeField):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        from django.utils import timezone
+
+        text = str(value).strip()
+        try:
+            parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                f"Enter an ISO 8601 datetime such as 2026-01-31T12:00:00+00:00; got {value!r}.", code="invalid"
+            ) from None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, datetime.UTC)
+        return parsed
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class DateTimeFilter(django_filters.DateTimeFilter):
+    field_class = StrictDateTimeField
+
+
+class StrictBooleanField(forms.Field):
+    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(f"Enter true or false; got {value!r}.", code="invalid")
+
+
+@extend_schema_field({"type": "boolean"})
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class SplitOrderingField(forms.CharField):
+    """Validates ``ordering``: comma-separated names from the allowed list, optionally prefixed with ``-``."""
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        self.allowed = list(allowed)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        names = split_values(value)
+        unknown = [name for name in names if name.lstrip("-") not in self.allowed]
+        if unknown:
+            raise ValidationError(
+                f"Unknown ordering {', '.join(repr(u) for u in unknown)}. Allowed: {', '.join(self.allowed)} "
+                "(prefix with - for descending).",
+                code="invalid_choice",
+            )
+        return names
+
+
+class NullsLastOrderingFilter(django_filters.Filter):
+    """``ordering=a,-b``: allowed names only, nulls last in both directions, a unique tie-breaker appended."""
+
+    field_class = SplitOrderingField
+
+    def __init__(self, *, fields: dict[str, str], default: str, tie_breaker: str, **kwargs):
+        self.param_map = fields
+        self.default = default
+        self.tie_breaker = tie_breaker
+        super().__init__(allowed=list(fields), **kwargs)
+
+    def filter(self, qs, value):
+        ordering = []
+        for name in value or [self.default]:
+            field = self.param_map[name.lstrip("-")]
+            descending = name.startswith("-")
+            ordering.append(F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
+        return qs.order_by(*ordering, self.tie_breaker)
+
+
+def ordering_filter(fields: dict[str, str], *, default: str, tie_breaker: str, label: str) -> NullsLastOrderingFilter:
+    """An ``ordering`` filter: public names (keys) mapped to model fields (values); documented as an enum."""
+    enum = [name for public in fields for name in (public, f"-{public}")]
+    schema = {"type": "array", "items": {"type": "string", "enum": enum}}
+    documented = extend_schema_field(schema)(type("OrderingFilter", (NullsLastOrderingFilter,), {}))
+    return documented(fields=fields, default=default, tie_breaker=tie_breaker, label=label)
+
+
+class CodeListField(forms.Field):
+    """Comma-separated codes of a fixed shape (ISO country or currency codes), upper-cased."""
+
+    def __init__(self, *args, length: int, example: str, **kwargs):
+        self.length = length
+        self.example = example
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        codes = split_values(value)
+        invalid = [code for code in codes if len(code) != self.length or not code.isalpha() or not code.isascii()]
+        if invalid:
+            raise ValidationError(
+                f"Use {self.length}-letter codes such as {self.example}; got {', '.join(repr(c) for c in invalid)}.",
+                code="invalid",
+            )
+        return [code.upper() for code in codes]
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class CodeListFilter(django_filters.Filter):
+    """Any of a list of ISO codes: ``?country=CN,PK``."""
+
+    field_class = CodeListField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})

@@ -1,0 +1,101 @@
+"""Output formats: fast JSON (orjson), and streamed CSV and GeoJSON exports of whole filtered lists."""
+
+import csv
+import datetime
+import io
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
+import orjson
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from rest_framework import renderers
+
+EXPORT_CHUNK_SIZE = 1000
+
+
+def json_default(value):
+    """Money and coordinates are JSON numbers (API.md): whole Decimals as integers, others as floats."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def dumps(data) -> bytes:
+    return orjson.dumps(data, default=json_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ORJSONRenderer(renderers.BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return b"" if data is None else dumps(data)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Selects CSV by ``?format=csv`` or ``Accept: text/csv``; the list view streams the rows itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only reached for non-list answers (errors are switched to JSON before this).
+        return dumps(data)
+
+
+class GeoJSONRenderer(CSVRenderer):
+    media_type = "application/geo+json"
+    format = "geojson"
+    charset = None
+
+
+EXPORT_FORMATS = {"csv", "geojson"}
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(csv_cell(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={csv_cell(v)}" for k, v in value.items())
+    if isinstance(value, Decimal):
+        return str(json_default(value))
+    return str(value)
+
+
+def stream_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def stream_geojson(rows: Iterable[dict], geometry: Callable[[dict], dict | None]) -> Iterator[bytes]:
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    for row in rows:
+        feature = {"type": "Feature", "geometry": geometry(row), "properties": row}
+        yield (b"" if first else b",") + dumps(feature)
+        first = False
+    yield b"]}"
+
+
+def export_response(chunks: Iterator[bytes], *, content_type: str, basename: str, extension: str):
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{extension}"'
+    return response

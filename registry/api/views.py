@@ -1,0 +1,209 @@
+"""Behaviour every registry viewset shares: strict query parameters, exports, ETags, JSON errors."""
+
+import hashlib
+
+from django.db import transaction
+from django.http import HttpResponseNotModified
+from django.utils.http import parse_etags
+from rest_framework import exceptions, status, viewsets
+from rest_framework.response import Response
+
+from registry.api.renderers import (
+    EXPORT_CHUNK_SIZE,
+    EXPORT_FORMATS,
+    CSVRenderer,
+    GeoJSONRenderer,
+    ORJSONRenderer,
+    dumps,
+    export_response,
+    stream_csv,
+    stream_geojson,
+)
+
+ALWAYS_ACCEPTED = {"format"}
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it: GET it again, re-apply your change, and resend it."
+    default_code = "precondition_failed"
+
+
+def etag_for(content: bytes) -> str:
+    return f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
+
+
+class StrictQueryParamsMixin:
+    """An unknown query parameter or ``format`` is a 400 naming it and listing what is accepted."""
+
+    paginated_actions = ("list", "history")
+
+    def accepted_query_params(self) -> set[str]:
+        accepted = set(ALWAYS_ACCEPTED)
+        action = getattr(self, "action", None)
+        filterset_class = getattr(self, "filterset_class", None)
+        if action == "list" and filterset_class is not None:
+            accepted |= set(filterset_class.base_filters)
+            if not self.user_is_editor():
+                accepted -= set(getattr(filterset_class, "EDITOR_ONLY", ()))
+        if action in self.paginated_actions:
+            paginator = getattr(self, "paginator", None)
+            if paginator is not None:
+                accepted |= {
+                    name
+                    for name in (
+                        getattr(paginator, "page_query_param", None),
+                        getattr(paginator, "page_size_query_param", None),
+                        getattr(paginator, "cursor_query_param", None),
+                    )
+                    if name
+                }
+        return accepted
+
+    def user_is_editor(self) -> bool:
+        from projects.visibility import is_editor
+
+        return is_editor(self.request.user)
+
+    def check_query_params(self, request):
+        accepted = self.accepted_query_params()
+        unknown = sorted(set(request.query_params) - accepted)
+        if unknown:
+            listing = ", ".join(sorted(accepted))
+            raise exceptions.ValidationError(
+                {name: [f"Unknown query parameter. Accepted parameters: {listing}."] for name in unknown}
+            )
+        requested = request.query_params.get("format")
+        formats = [renderer.format for renderer in self.get_renderers()]
+        if requested is not None and requested not in formats:
+            raise exceptions.ValidationError(
+                {"format": [f"Unknown format {requested!r}. Allowed: {', '.join(formats)}."]}
+            )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.check_query_params(request)
+
+    def perform_content_negotiation(self, request, force=False):
+        # Validate `format` ourselves (a 400, not DRF's 404) before negotiation uses it.
+        requested = request.query_params.get("format")
+        if requested is not None and requested not in [renderer.format for renderer in self.get_renderers()]:
+            return (ORJSONRenderer(), ORJSONRenderer.media_type)
+        return super().perform_content_negotiation(request, force)
+
+
+class ConditionalMixin:
+    """``ETag`` on GET (304 on ``If-None-Match``); ``If-Match`` on PUT/PATCH/DELETE (412 when it changed)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            renderer = getattr(response, "accepted_renderer", None)
+            if renderer is not None and renderer.format in EXPORT_FORMATS:
+                response.accepted_renderer = ORJSONRenderer()
+                response.accepted_media_type = ORJSONRenderer.media_type
+                response.renderer_context = self.get_renderer_context()
+        if request.method in ("GET", "HEAD") and isinstance(response, Response) and response.status_code == 200:
+            response.render()
+            etag = etag_for(response.content)
+            response["ETag"] = etag
+            if (
+                etag in parse_etags(request.headers.get("If-None-Match", ""))
+                or request.headers.get("If-None-Match", "").strip() == "*"
+            ):
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = etag
+                for header in ("Cache-Control", "Vary", "Last-Modified"):
+                    if header in response:
+                        not_modified[header] = response[header]
+                return not_modified
+        return response
+
+    def current_etag(self, instance) -> str:
+        data = self.get_serializer(instance).data
+        return etag_for(dumps(data))
+
+    def check_if_match(self, instance):
+        header = self.request.headers.get("If-Match")
+        if not header or header.strip() == "*":
+            return
+        if self.current_etag(instance) not in parse_etags(header):
+            raise PreconditionFailed()
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.check_if_match(self.get_object_for_update())
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.check_if_match(self.get_object_for_update())
+            return super().destroy(request, *args, **kwargs)
+
+    def get_object_for_update(self):
+        """The row as it is now, locked until the write commits so that no one slips in between."""
+        instance = self.get_object()
+        list(type(instance).objects.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True))
+        return self.get_object()
+
+
+class ExportMixin:
+    """``?format=csv`` / ``?format=geojson`` on a list: the whole filtered result, streamed, with a filename."""
+
+    export_basename = "export"
+    offers_geojson = False
+
+    def get_renderers(self):
+        renderers = [ORJSONRenderer()]
+        if self.action == "list":
+            renderers.append(CSVRenderer())
+            if self.offers_geojson:
+                renderers.append(GeoJSONRenderer())
+        return renderers
+
+    def export_rows(self, queryset):
+        serializer_class = self.get_export_serializer_class()
+        context = self.get_serializer_context()
+        for instance in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            yield serializer_class(instance, context=context).data
+
+    def csv_row(self, row: dict) -> dict:
+        """Flatten a row for CSV; lists are joined with ';' by the writer."""
+        return row
+
+    def get_export_serializer_class(self):
+        return self.get_serializer_class()
+
+    def feature_geometry(self, row: dict) -> dict | None:
+        raise NotImplementedError("Lists that offer GeoJSON say where each row is.")
+
+    def export_columns(self) -> list[str]:
+        return list(self.get_export_serializer_class()().fields)
+
+    def list(self, request, *args, **kwargs):
+        export_format = getattr(request.accepted_renderer, "format", "json")
+        if export_format not in EXPORT_FORMATS:
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.export_rows(queryset)
+        if export_format == "csv":
+            chunks = stream_csv(self.export_columns(), (self.csv_row(row) for row in rows))
+            return export_response(
+                chunks, content_type="text/csv; charset=utf-8", basename=self.export_basename, extension="csv"
+            )
+        chunks = stream_geojson(rows, self.feature_geometry)
+        return export_response(
+            chunks, content_type="application/geo+json", basename=self.export_basename, extension="geojson"
+        )
+
+
+class RegistryViewSetMixin(StrictQueryParamsMixin, ConditionalMixin, ExportMixin):
+    """Mix into every registry viewset (before the DRF base class)."""
+
+
+class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class RegistryModelViewSet(RegistryViewSetMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
