@@ -251,9 +251,16 @@ class ProvinceFilterSet(django_filters.FilterSet):
         fields = []
 
 
+def visible_projects_for(request):
+    """The projects a filter may name: the caller's visible ones (a draft's slug is unknown to the public)."""
+    from projects.visibility import visible_projects
+
+    return visible_projects(getattr(request, "user", None))
+
+
 class StatusChangeFilterSet(django_filters.FilterSet):
     project = filters.MultiCodeFilter(
-        field_name="project", to_field_name="slug", queryset=Project.objects.all(), label="Project slug(s)."
+        field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
     status = filters.MultiChoiceFilter(choices=choices.Status.choices, label="Status(es).")
 
@@ -264,7 +271,7 @@ class StatusChangeFilterSet(django_filters.FilterSet):
 
 class InvestmentFigureFilterSet(django_filters.FilterSet):
     project = filters.MultiCodeFilter(
-        field_name="project", to_field_name="slug", queryset=Project.objects.all(), label="Project slug(s)."
+        field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
     kind = filters.MultiChoiceFilter(choices=choices.InvestmentKind.choices, label="announced, committed or realised.")
     currency = filters.CodeListFilter(

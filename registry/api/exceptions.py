@@ -1,7 +1,8 @@
 """One JSON error shape for every API failure, including the ones Django raises itself."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -15,7 +16,23 @@ def django_validation_error_detail(error: DjangoValidationError):
     return {"non_field_errors": error.messages}
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def protected_error_detail(error: ProtectedError | RestrictedError) -> str:
+    objects = list(getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", None) or [])
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
+    return (
+        f"This record is still referenced by {len(objects)} other record(s) ({', '.join(kinds)}); "
+        "remove those references first."
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict(protected_error_detail(exc))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_error_detail(exc))
     return drf_exception_handler(exc, context)
