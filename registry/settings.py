@@ -221,6 +221,10 @@ SPECTACULAR_SETTINGS = {
         "InvestmentKindEnum": "projects.choices.InvestmentKind",
         "ProvinceCodeEnum": "projects.choices.Province",
         "StatusEnum": "projects.choices.Status",
+        "ObservationKindEnum": "indicators.choices.ObservationKind",
+        "ObservationScopeEnum": "indicators.choices.Scope",
+        "IndicatorLevelEnum": "indicators.choices.Level",
+        "IndicatorDimensionEnum": "indicators.choices.Dimension",
     },
     "TAGS": [
         {"name": "projects", "description": "CPEC projects: classification, place, status and headline money."},

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.api_fixtures"]
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 

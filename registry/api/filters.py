@@ -26,6 +26,13 @@ def split_values(values) -> list[str]:
     return [item.strip() for value in values for item in str(value).split(",") if item.strip()]
 
 
+class CommaOrRepeatedInput(forms.TextInput):
+    """Reads every occurrence of a repeated parameter (``?x=a&x=b``), not just the last one."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+
 class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
     def to_python(self, value):
         return split_values(value)
@@ -48,7 +55,10 @@ class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultiple
         if not values:
             return self.queryset.none() if self.required else []
         key = self.to_field_name or "pk"
-        found = {str(getattr(obj, key)): obj for obj in self.queryset.filter(**{f"{key}__in": values})}
+        try:
+            found = {str(getattr(obj, key)): obj for obj in self.queryset.filter(**{f"{key}__in": values})}
+        except (ValueError, TypeError, ValidationError):  # e.g. a non-number where ids are numbers
+            raise ValidationError(f"Invalid value(s): {', '.join(repr(v) for v in values)}.", code="invalid") from None
         unknown = [item for item in values if item not in found]
         if unknown:
             message = f"Unknown value(s) {', '.join(repr(u) for u in unknown)}."
@@ -127,7 +137,11 @@ class StrictDateTimeField(forms.DateTimeField):
             ) from None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, datetime.UTC)
-        return parsed
+        try:
+            # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(f"The datetime {value!r} is out of range in UTC.", code="invalid") from None
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})
@@ -156,6 +170,8 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 class SplitOrderingField(forms.CharField):
     """Validates ``ordering``: comma-separated names from the allowed list, optionally prefixed with ``-``."""
+
+    widget = CommaOrRepeatedInput
 
     def __init__(self, *args, allowed=(), **kwargs):
         self.allowed = list(allowed)
@@ -203,6 +219,8 @@ def ordering_filter(fields: dict[str, str], *, default: str, tie_breaker: str, l
 
 class CodeListField(forms.Field):
     """Comma-separated codes of a fixed shape (ISO country or currency codes), upper-cased."""
+
+    widget = CommaOrRepeatedInput
 
     def __init__(self, *args, length: int, example: str, **kwargs):
         self.length = length

@@ -1,4 +1,4 @@
-"""Fixtures for API tests: clients for each kind of caller, and a small realistic registry."""
+"""Fixtures for API tests (loaded for the whole suite by tests/conftest.py): callers of each kind, a small registry."""
 
 import datetime
 

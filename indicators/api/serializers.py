@@ -1,0 +1,152 @@
+"""Serializers of the indicators API: indicators by code, observations with their subject by public identifier."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from indicators import services
+from indicators.models import Indicator, Observation
+from projects.models import Corridor, Source
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer
+
+VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+
+
+class ObservationPointSerializer(RegistryModelSerializer):
+    """An observation inside an indicator's series or as its latest value."""
+
+    value = serializers.DecimalField(**VALUE, read_only=True)
+    subject = serializers.CharField(source="subject_code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Observation
+        fields = ["id", "scope", "subject", "period_start", "period_end", "kind", "value", "source", "note"]
+
+
+class IndicatorSerializer(RegistryModelSerializer):
+    corridors = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Corridor.objects.all(), required=False, help_text="Corridor codes."
+    )
+    latest = serializers.SerializerMethodField(
+        help_text="The most recent actual national observation, or null when there is none."
+    )
+    url = AbsoluteUrlField("indicator-detail", "code")
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "description",
+            "unit",
+            "level",
+            "dimension",
+            "higher_is_better",
+            "corridors",
+            "method",
+            "latest",
+            "url",
+        ]
+
+    @extend_schema_field(ObservationPointSerializer(allow_null=True))
+    def get_latest(self, indicator):
+        latest = getattr(indicator, "national_actuals", None)
+        if latest is None:
+            latest = list(
+                indicator.observations.filter(scope="national", kind="actual").order_by("-period_end", "-period_start")
+            )
+        return ObservationPointSerializer(latest[0]).data if latest else None
+
+    def create(self, validated_data):
+        corridors = validated_data.pop("corridors", [])
+        indicator = Indicator(**validated_data)
+        indicator.full_clean()
+        indicator.save()
+        indicator.corridors.set(corridors)
+        return indicator
+
+    def update(self, instance, validated_data):
+        corridors = validated_data.pop("corridors", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        if corridors is not None:
+            instance.corridors.set(corridors)
+        return instance
+
+
+class ObservationSerializer(RegistryModelSerializer):
+    indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
+    subject = serializers.CharField(
+        source="subject_code",
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Province ISO code, corridor code or project slug, by scope; null for national.",
+    )
+    value = serializers.DecimalField(**VALUE)
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Source id.")
+    url = AbsoluteUrlField("observation-detail", "pk")
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "indicator",
+            "scope",
+            "subject",
+            "period_start",
+            "period_end",
+            "kind",
+            "value",
+            "source",
+            "note",
+            "url",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["subject"] = data["subject"] or None
+        return data
+
+    def _subject_columns(self, attrs, instance=None):
+        scope = attrs.get("scope", getattr(instance, "scope", None))
+        subject = attrs.pop("subject_code", None)
+        if subject is None and instance is not None and "scope" not in attrs:
+            return {}
+        try:
+            columns = services.resolve_subject(scope=scope, subject=subject or "")
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        project = columns.get("project")
+        request = self.context.get("request")
+        if project is not None and request is not None:
+            from projects.visibility import visible_projects
+
+            if not visible_projects(request.user).filter(pk=project.pk).exists():
+                raise serializers.ValidationError({"subject": f"No project with slug {subject!r}."})
+        return columns
+
+    def create(self, validated_data):
+        validated_data.update(self._subject_columns(validated_data))
+        observation = Observation(**validated_data)
+        observation.full_clean()
+        observation.save()
+        return observation
+
+    def update(self, instance, validated_data):
+        validated_data.update(self._subject_columns(validated_data, instance))
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        return instance
+
+
+class SeriesSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    unit = serializers.CharField()
+    scope = serializers.CharField()
+    subject = serializers.CharField(allow_null=True)
+    points = ObservationPointSerializer(many=True)

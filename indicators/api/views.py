@@ -1,0 +1,132 @@
+"""Viewsets of the indicators API. Observations are cursor-paginated: the table grows without bound, and an
+exact COUNT(*) over millions of rows on every request would dominate the response time."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from indicators import choices
+from indicators.api import serializers
+from indicators.filtersets import IndicatorFilterSet, ObservationFilterSet
+from indicators.models import Indicator, Observation
+from indicators.services import resolve_subject
+from projects.visibility import is_editor, visible_projects
+from registry.api.pagination import CursorPagination
+from registry.api.views import RegistryModelViewSet
+
+
+class ObservationCursorPagination(CursorPagination):
+    ordering = ("period_start", "id")
+
+
+def visible_observations(user):
+    queryset = Observation.objects.all()
+    return queryset if is_editor(user) else queryset.public()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List indicators", description="Each with its latest actual national observation."),
+    retrieve=extend_schema(summary="One indicator"),
+    create=extend_schema(summary="Add an indicator"),
+    update=extend_schema(summary="Replace an indicator"),
+    partial_update=extend_schema(summary="Change an indicator"),
+    destroy=extend_schema(summary="Delete an indicator (refused while it has observations)"),
+)
+class IndicatorViewSet(RegistryModelViewSet):
+    serializer_class = serializers.IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    lookup_field = "code"
+    export_basename = "cpec-indicators"
+    queryset = Indicator.objects.order_by("code")
+
+    def get_queryset(self):
+        national = (
+            Observation.objects.filter(scope=choices.Scope.NATIONAL, kind=choices.ObservationKind.ACTUAL)
+            .select_related("province", "corridor", "project")
+            .order_by("-period_end", "-period_start", "-id")
+        )
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related("corridors", Prefetch("observations", queryset=national, to_attr="national_actuals"))
+        )
+
+    @extend_schema(
+        summary="An indicator's time series for one subject",
+        description="Observations of one subject ordered by period (oldest first).",
+        filters=False,
+        parameters=[
+            OpenApiParameter(
+                "scope", str, enum=choices.Scope.values, description="national (default), province, corridor, project."
+            ),
+            OpenApiParameter(
+                "subject", str, description="Province ISO code, corridor code or project slug; omit for national."
+            ),
+            OpenApiParameter("kind", str, enum=choices.ObservationKind.values, description="Only this kind."),
+        ],
+        responses=serializers.SeriesSerializer,
+    )
+    @action(detail=True, methods=["get"], serializer_class=serializers.SeriesSerializer)
+    def series(self, request, code=None):
+        indicator = self.get_object()
+        scope = request.query_params.get("scope") or choices.Scope.NATIONAL
+        if scope not in choices.Scope.values:
+            raise exceptions.ValidationError(
+                {"scope": [f"Unknown scope {scope!r}. Allowed: {', '.join(choices.Scope.values)}."]}
+            )
+        kind = request.query_params.get("kind")
+        if kind is not None and kind not in choices.ObservationKind.values:
+            raise exceptions.ValidationError(
+                {"kind": [f"Unknown kind {kind!r}. Allowed: {', '.join(choices.ObservationKind.values)}."]}
+            )
+        subject = request.query_params.get("subject", "")
+        try:
+            columns = resolve_subject(scope=scope, subject=subject)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from None
+        project = columns.get("project")
+        if project is not None and not visible_projects(request.user).filter(pk=project.pk).exists():
+            raise exceptions.ValidationError({"subject": [f"No project with slug {subject!r}."]})
+        points = indicator.observations.filter(scope=scope, **columns).select_related("province", "corridor", "project")
+        if kind:
+            points = points.filter(kind=kind)
+        points = points.order_by("period_start", "period_end", "kind", "id")
+        return Response(
+            {
+                "indicator": indicator.code,
+                "unit": indicator.unit,
+                "scope": scope,
+                "subject": subject or None,
+                "points": serializers.ObservationPointSerializer(points, many=True).data,
+            }
+        )
+
+    def accepted_query_params(self):
+        if self.action == "series":
+            return {"format", "scope", "subject", "kind"}
+        return super().accepted_query_params()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List observations",
+        description="Cursor-paginated (no `count`): follow `next`. `?format=csv` downloads the whole filtered result.",
+    ),
+    retrieve=extend_schema(summary="One observation"),
+    create=extend_schema(summary="Record an observation"),
+    update=extend_schema(summary="Replace an observation"),
+    partial_update=extend_schema(summary="Change an observation"),
+    destroy=extend_schema(summary="Delete an observation"),
+)
+class ObservationViewSet(RegistryModelViewSet):
+    serializer_class = serializers.ObservationSerializer
+    filterset_class = ObservationFilterSet
+    pagination_class = ObservationCursorPagination
+    export_basename = "cpec-observations"
+    queryset = Observation.objects.all()
+
+    def get_queryset(self):
+        return visible_observations(self.request.user).select_related("indicator", "province", "corridor", "project")

@@ -1,0 +1,335 @@
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from indicators.models import Indicator, Observation
+from tests import factories
+
+
+def observe(indicator, value, start, end=None, *, scope="national", kind="actual", source=None, **subject):
+    observation = Observation(
+        indicator=indicator,
+        scope=scope,
+        period_start=start,
+        period_end=end or start,
+        kind=kind,
+        value=Decimal(str(value)),
+        source=source or factories.SourceFactory(),
+        **subject,
+    )
+    observation.full_clean()
+    observation.save()
+    return observation
+
+
+def make_indicator(code, *, level="mechanism", dimension="industrial-upgrading", corridors=(), **fields):
+    indicator = Indicator(
+        code=code,
+        name=fields.pop("name", code.title()),
+        unit=fields.pop("unit", "zones"),
+        level=level,
+        dimension=dimension,
+        **fields,
+    )
+    indicator.full_clean()
+    indicator.save()
+    indicator.corridors.set(corridors)
+    return indicator
+
+
+@pytest.fixture
+def indicators(registry, vocab):
+    growth, green = vocab["corridors"]["growth"], vocab["corridors"]["green"]
+    sez = make_indicator("approved-sez-count", name="Approved special economic zones", corridors=[growth])
+    renewables = make_indicator(
+        "renewable-integration", level="outcome", dimension="green-transition", unit="percent", corridors=[green]
+    )
+    gdp = make_indicator("gdp-usd", level="context", dimension="", name="Gross domestic product")
+    observe(sez, 44, datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
+    observe(sez, 7, datetime.date(2025, 12, 1), datetime.date(2025, 12, 31))
+    observe(sez, 50, datetime.date(2030, 1, 1), kind="target")
+    observe(renewables, 60, datetime.date(2030, 1, 1), datetime.date(2030, 12, 31), kind="target")
+    observe(
+        renewables, 31, datetime.date(2024, 1, 1), datetime.date(2024, 12, 31), scope="province", province_id="PK-SD"
+    )
+    observe(renewables, 12, datetime.date(2024, 1, 1), datetime.date(2024, 12, 31), scope="corridor", corridor=green)
+    observe(renewables, 96, datetime.date(2024, 1, 1), scope="project", project=registry["karot"])
+    observe(renewables, 99, datetime.date(2024, 1, 1), scope="project", project=registry["draft"])
+    return {"sez": sez, "renewables": renewables, "gdp": gdp}
+
+
+def test_indicator_list_has_latest_national_actual(api, indicators):
+    response = api.get("/api/v1/indicators/")
+
+    by_code = {item["code"]: item for item in response.json()["results"]}
+    assert response.status_code == 200
+    assert by_code["approved-sez-count"]["latest"]["value"] == 44
+    assert by_code["approved-sez-count"]["latest"]["period_end"] == "2026-01-31"
+    assert by_code["approved-sez-count"]["corridors"] == ["growth"]
+    assert by_code["renewable-integration"]["latest"] is None  # targets and sub-national values are not "latest"
+    assert by_code["gdp-usd"]["latest"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("level=mechanism", ["approved-sez-count"]),
+        ("level=outcome,context", ["gdp-usd", "renewable-integration"]),
+        ("dimension=green-transition", ["renewable-integration"]),
+        ("corridor=green", ["renewable-integration"]),
+        ("corridor=green,growth", ["approved-sez-count", "renewable-integration"]),
+        ("search=domestic", ["gdp-usd"]),
+        ("search=ZONES", ["approved-sez-count", "gdp-usd"]),
+    ],
+)
+def test_indicator_filters_select_exactly(api, indicators, query, expected):
+    response = api.get(f"/api/v1/indicators/?{query}")
+
+    assert sorted(item["code"] for item in response.json()["results"]) == expected
+
+
+def test_indicator_series_national_is_ordered_by_period(api, indicators):
+    response = api.get("/api/v1/indicators/approved-sez-count/series/?scope=national&kind=actual")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert [(p["period_start"], p["value"]) for p in body["points"]] == [("2025-12-01", 7), ("2026-01-01", 44)]
+    assert (body["indicator"], body["scope"], body["subject"], body["unit"]) == (
+        "approved-sez-count",
+        "national",
+        None,
+        "zones",
+    )
+
+
+def test_indicator_series_defaults_to_national_all_kinds(api, indicators):
+    response = api.get("/api/v1/indicators/approved-sez-count/series/")
+
+    assert [(p["value"], p["kind"]) for p in response.json()["points"]] == [
+        (7, "actual"),
+        (44, "actual"),
+        (50, "target"),
+    ]
+
+
+def test_indicator_series_for_project_subject(api, indicators):
+    response = api.get("/api/v1/indicators/renewable-integration/series/?scope=project&subject=karot-hydropower")
+
+    assert [p["value"] for p in response.json()["points"]] == [96]
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("scope=planet", "scope"),
+        ("kind=guess", "kind"),
+        ("scope=province", "subject"),
+        ("scope=province&subject=PK-XX", "subject"),
+        ("scope=national&subject=PK-SD", "subject"),
+        ("scope=project&subject=chashma-5", "subject"),
+        ("period=2020", "period"),
+    ],
+)
+def test_indicator_series_bad_input_is_400(api, indicators, query, param):
+    response = api.get(f"/api/v1/indicators/renewable-integration/series/?{query}")
+
+    assert response.status_code == 400
+    assert param in response.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_values"),
+    [
+        ("indicator=approved-sez-count", [7, 44, 50]),
+        ("scope=province", [31]),
+        ("scope=corridor,province", [12, 31]),
+        ("project=karot-hydropower", [96]),
+        ("corridor=green", [12]),
+        ("province=PK-SD", [31]),
+        ("kind=target", [50, 60]),
+        ("period_after=2026-01-01", [44, 50, 60]),
+        ("period_before=2024-12-31", [12, 31, 96]),
+        ("indicator=renewable-integration&kind=actual&scope=project", [96]),
+    ],
+)
+def test_observation_filters_select_exactly(api, indicators, query, expected_values):
+    response = api.get(f"/api/v1/observations/?{query}")
+
+    assert response.status_code == 200
+    assert sorted(item["value"] for item in response.json()["results"]) == expected_values
+
+
+def test_observation_source_filter(api, indicators):
+    source = Observation.objects.get(value=44).source
+
+    response = api.get(f"/api/v1/observations/?source={source.pk}")
+
+    assert [item["value"] for item in response.json()["results"]] == [44]
+
+
+def test_observation_list_hides_draft_projects_from_anonymous(api, editor_api, indicators):
+    public = [item["value"] for item in api.get("/api/v1/observations/?scope=project").json()["results"]]
+    editor = [item["value"] for item in editor_api.get("/api/v1/observations/?scope=project").json()["results"]]
+
+    assert public == [96]
+    assert sorted(editor) == [96, 99]
+
+
+def test_observation_list_is_cursor_paginated_without_count(api, indicators):
+    with CaptureQueriesContext(connection) as queries:
+        first = api.get("/api/v1/observations/?page_size=3").json()
+
+    second = api.get(first["next"]).json()
+    assert set(first) == {"next", "previous", "results"}
+    assert len(first["results"]) == 3
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+    seen = [item["id"] for item in first["results"] + second["results"]]
+    assert len(seen) == len(set(seen))
+
+
+def test_observation_list_bad_cursor_is_400(api, indicators):
+    response = api.get("/api/v1/observations/?cursor=not-a-cursor")
+
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_observation_list_query_count_constant(api, django_assert_num_queries, registry, vocab):
+    indicator = make_indicator("local-employment-share")
+    observe(indicator, 1, datetime.date(2000, 1, 1), scope="project", project=registry["karot"])
+    with CaptureQueriesContext(connection) as one:
+        api.get("/api/v1/observations/")
+    for year in range(2001, 2030):
+        observe(indicator, year, datetime.date(year, 1, 1), scope="province", province_id="PK-PB")
+
+    with CaptureQueriesContext(connection) as many:
+        response = api.get("/api/v1/observations/")
+
+    assert len(response.json()["results"]) == 30
+    assert len(many) == len(one)
+
+
+def test_indicator_list_query_count_constant(api, registry, vocab):
+    make_indicator("first", corridors=[vocab["corridors"]["green"]])
+    with CaptureQueriesContext(connection) as one:
+        api.get("/api/v1/indicators/")
+    for number in range(29):
+        indicator = make_indicator(f"indicator-{number}", corridors=list(vocab["corridors"].values()))
+        observe(indicator, number, datetime.date(2020, 1, 1))
+
+    with CaptureQueriesContext(connection) as many:
+        response = api.get("/api/v1/indicators/")
+
+    assert response.json()["count"] == 30
+    assert len(many) == len(one)
+
+
+def test_observation_csv_export_matches_json(api, indicators):
+    expected = api.get("/api/v1/observations/?page_size=500").json()["results"]
+
+    response = api.get("/api/v1/observations/?format=csv")
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Disposition"].startswith('attachment; filename="cpec-observations-')
+    assert sorted(row["id"] for row in rows) == sorted(str(item["id"]) for item in expected)
+
+
+def test_observation_create_by_editor(editor_api, indicators):
+    source = factories.SourceFactory()
+    body = {
+        "indicator": "approved-sez-count",
+        "scope": "province",
+        "subject": "PK-BA",
+        "period_start": "2026-02-01",
+        "period_end": "2026-02-28",
+        "kind": "actual",
+        "value": 3,
+        "source": source.pk,
+    }
+
+    response = editor_api.post("/api/v1/observations/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["subject"] == "PK-BA"
+    assert Observation.objects.get(pk=response.json()["id"]).province_id == "PK-BA"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"scope": "national", "subject": "PK-BA"}, "subject"),
+        ({"scope": "project", "subject": "no-such-project"}, "subject"),
+        ({"period_end": "2025-01-01"}, "period_end"),
+        ({"kind": "guess"}, "kind"),
+        ({"indicator": "nope"}, "indicator"),
+        ({"value": "a lot"}, "value"),
+        ({"period_start": "2026-01-01", "period_end": "2026-01-31", "subject": None, "scope": "national"}, None),
+    ],
+)
+def test_observation_create_bad_input_is_400(editor_api, indicators, overrides, field):
+    source = factories.SourceFactory()
+    body = {
+        "indicator": "approved-sez-count",
+        "scope": "province",
+        "subject": "PK-BA",
+        "period_start": "2026-02-01",
+        "period_end": "2026-02-28",
+        "kind": "actual",
+        "value": 3,
+        "source": source.pk,
+        **overrides,
+    }
+
+    response = editor_api.post("/api/v1/observations/", body, format="json")
+
+    assert response.status_code == 400
+    if field:
+        assert field in response.json()
+    else:  # the national 2026-01 actual exists already
+        assert "already has a national observation" in str(response.json())
+
+
+@pytest.mark.parametrize(("client_name", "expected"), [("api", 401), ("reader_api", 403), ("editor_api", 201)])
+def test_indicator_create_permissions(request, indicators, client_name, expected):
+    client = request.getfixturevalue(client_name)
+    body = {"code": "cold-chain-capacity", "name": "Cold-chain capacity", "unit": "tonnes", "level": "mechanism"}
+
+    response = client.post("/api/v1/indicators/", body, format="json")
+
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("client_name", "expected"), [("api", 401), ("reader_api", 403), ("editor_api", 204)])
+def test_observation_delete_permissions(request, indicators, client_name, expected):
+    client = request.getfixturevalue(client_name)
+    observation = Observation.objects.get(value=50)
+
+    response = client.delete(f"/api/v1/observations/{observation.pk}/")
+
+    assert response.status_code == expected
+
+
+def test_indicator_delete_with_observations_is_409(editor_api, indicators):
+    response = editor_api.delete("/api/v1/indicators/approved-sez-count/")
+
+    assert response.status_code == 409
+
+
+def test_project_detail_links_to_its_observations(api, indicators):
+    link = api.get("/api/v1/projects/karot-hydropower/").json()["observations_url"]
+
+    response = api.get(link)
+
+    assert link == "http://testserver/api/v1/observations/?project=karot-hydropower"
+    assert [item["value"] for item in response.json()["results"]] == [96]
+
+
+def test_indicator_detail_etag_304(api, indicators):
+    first = api.get("/api/v1/indicators/gdp-usd/")
+
+    assert api.get("/api/v1/indicators/gdp-usd/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
