@@ -31,6 +31,13 @@ run: venv
 	@echo ""
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production serving: gunicorn with the settings in the environment (SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, ...).
+serve: venv
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py migrate --noinput
+	$(VENV)/bin/gunicorn --config registry/gunicorn.conf.py
+
 lint: venv
 	$(VENV)/bin/ruff check .
 

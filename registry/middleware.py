@@ -3,7 +3,9 @@
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from rest_framework.throttling import SimpleRateThrottle
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -49,3 +51,36 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class AdminLoginThrottle(SimpleRateThrottle):
+    """Login attempts per client address on the admin login form (``ADMIN_LOGIN_THROTTLE_RATE``)."""
+
+    scope = "admin_login"
+
+    def get_rate(self):
+        return settings.ADMIN_LOGIN_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AdminLoginThrottleMiddleware:
+    """Refuse admin login attempts above the rate with a 429, so passwords cannot be guessed at speed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path == reverse("admin:login"):
+            throttle = AdminLoginThrottle()
+            if not throttle.allow_request(request, None):
+                wait = max(1, int(throttle.wait() or 1))
+                response = HttpResponse(
+                    f"Too many login attempts from your address. Try again in {wait} seconds.\n",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return self.get_response(request)

@@ -91,9 +91,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registry.middleware.AdminLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "registry.routers.ReplicaRoutingMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -122,6 +124,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Read replicas (optional): read-only API traffic goes to them, writes and the admin to the primary.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    DATABASES[f"replica_{_number}"] = {
+        **dj_database_url.parse(_url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
+REPLICA_READS = env_bool("REPLICA_READS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -197,8 +207,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("ANON_THROTTLE_RATE", "120/minute") or None},
     "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Proxies in front of the app (each adds an X-Forwarded-For entry); 0 trusts none.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
     "URL_FORMAT_OVERRIDE": "format",
 }
+ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "20/hour")
 if not env_bool("THROTTLING_ENABLED", True):
     REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
 

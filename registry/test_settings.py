@@ -21,3 +21,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the apps, as in development: the suite does not run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A replica alias that mirrors the test database, so the router is tested against a real second alias.
+# Reads stay on the primary (the suite's tests run inside transactions the replica cannot see) except in
+# tests/test_replicas.py, which turns REPLICA_READS on with committed data.
+DATABASES["replica_0"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+REPLICA_READS = False
