@@ -20,6 +20,8 @@ $(VENV)/.installed: requirements.txt
 
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_seed_data
+	DEBUG=1 $(PY) manage.py setup_editors
 	@echo ""
 	@echo "  CPEC Project Registry on http://$(HOST):$(PORT)/"
 	@echo "    API:          http://$(HOST):$(PORT)/api/v1/"

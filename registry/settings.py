@@ -215,6 +215,13 @@ ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "20/hour")
 if not env_bool("THROTTLING_ENABLED", True):
     REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
 
+# django-import-export (the admin's CSV import of observations): all-or-nothing, permission-checked, safe exports.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CPEC Project Registry API",
     "DESCRIPTION": (

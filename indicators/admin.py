@@ -1,0 +1,128 @@
+"""Editors' admin for indicators and observations, with change history and CSV import of a time series.
+
+Every save goes through the models' ``full_clean()`` (the admin forms and the import resource both call it), so the
+admin applies the same rules as the API and the seed loader.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV
+
+from indicators.models import Indicator, Observation
+from indicators.resources import ObservationResource
+from projects.admin import RegistryHistoryAdmin
+from projects.history import recorded_as_one_change
+
+
+def observations_url(indicator: Indicator) -> str:
+    return reverse("admin:indicators_observation_changelist") + f"?indicator__id__exact={indicator.pk}"
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(RegistryHistoryAdmin):
+    list_display = ["code", "name", "level", "dimension", "unit", "higher_is_better", "observations_link"]
+    list_filter = ["level", "dimension", "corridors"]
+    search_fields = ["code", "name", "description", "unit"]
+    readonly_fields = ["observations_link"]
+    fields = [
+        "code",
+        "name",
+        "description",
+        "unit",
+        "level",
+        "dimension",
+        "higher_is_better",
+        "corridors",
+        "method",
+        "observations_link",
+    ]
+    filter_horizontal = ["corridors"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(observation_count=Count("observations"))
+
+    def save_model(self, request, obj, form, change):
+        # History is recorded once, in save_related, when the corridors are set too.
+        obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        finally:
+            del obj.skip_history_when_saving
+
+    def save_related(self, request, form, formsets, change):
+        with recorded_as_one_change(form.instance, created=not change):
+            super().save_related(request, form, formsets, change)
+
+    @admin.display(description="observations", ordering="observation_count")
+    def observations_link(self, indicator: Indicator) -> str:
+        if indicator.pk is None:
+            return "—"
+        count = getattr(indicator, "observation_count", None)
+        if count is None:
+            count = indicator.observations.count()
+        return format_html('<a href="{}">{} observation{}</a>', observations_url(indicator), count, "s" * (count != 1))
+
+
+@admin.register(Observation)
+class ObservationAdmin(ImportExportModelAdmin, RegistryHistoryAdmin):
+    resource_classes = [ObservationResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    # Same page as import-export's, with the file-level errors shown without a Python traceback.
+    import_template_name = "admin/indicators/observation/import.html"
+
+    list_display = ["indicator", "scope", "subject_display", "period_start", "period_end", "kind", "value", "source"]
+    list_filter = [
+        "indicator__level",
+        "indicator__dimension",
+        "scope",
+        "kind",
+        "indicator",
+    ]
+    list_select_related = ["indicator", "province", "corridor", "project", "source"]
+    search_fields = ["indicator__code", "indicator__name", "note", "source__title", "project__slug", "project__name"]
+    autocomplete_fields = ["source", "project"]
+    date_hierarchy = "period_start"
+    fieldsets = [
+        (None, {"fields": ["indicator", "kind", "value"]}),
+        ("Subject", {"fields": ["scope", "province", "corridor", "project"]}),
+        ("Period", {"fields": ["period_start", "period_end"]}),
+        ("Evidence", {"fields": ["source", "note"]}),
+    ]
+
+    @admin.display(description="subject", ordering="scope")
+    def subject_display(self, observation: Observation) -> str:
+        return observation.subject_code or "—"
+
+    def has_import_permission(self, request):
+        # An import both creates and updates rows: it needs both permissions, whatever the settings say.
+        opts = self.opts
+        return all(
+            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+            for action in ("add", "change")
+        )
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # The confirm step imports again for real: if a row has become invalid since the preview (someone
+        # entered the same observation meanwhile), roll the whole file back rather than keep the valid rows.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = [str(error.error) for error in result.base_errors]
+            problems += [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+            problems += [
+                f"row {row.number}: "
+                + "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in row.error_dict.items())
+                for row in result.invalid_rows
+            ]
+            messages.error(request, "Nothing was imported. " + " | ".join(problems))
+            return HttpResponseRedirect(reverse("admin:indicators_observation_import"))
+        return super().process_result(result, request)

@@ -1,0 +1,80 @@
+"""A real headless Chromium (Debian's package) driven by Playwright, against pytest-django's live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database_restored_afterwards(django_db_setup, django_db_blocker):
+    """Put back what the browser tests' flush removed (provinces, content types, permissions) when they end.
+
+    The live server needs committed data, so these tests are transactional with ``serialized_rollback``: each
+    starts from the migrated data and ends by emptying every table. pytest-django runs the tests without a
+    database marker after them, and some of those open the database themselves: they must find it migrated.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for alias in connections:
+            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            # Migrations always create content types: none at all means the flush ran.
+            if contents and not ContentType.objects.using(alias).exists():
+                connections[alias].creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A browser tab on the live server; ``page.problems`` collects script errors, CSP refusals and 4xx/5xx.
+
+    Playwright starts here, after the database fixtures: its sync API runs the test inside another context, where
+    Django's connection handler hands out fresh connections (closed again below).
+    """
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests."
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still plain
+    # synchronous code, so Django's guard against ORM calls from async code must stand aside.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        tab.problems = []
+
+        def on_console(message):
+            # A failed load is reported with its address by on_response; CSP refusals and script errors land here.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                tab.problems.append(f"console error: {message.text}")
+
+        def on_response(response):
+            if response.status >= 400 and not response.url.endswith("/favicon.ico"):  # the admin declares no icon
+                tab.problems.append(f"{response.status} for {response.url}")
+
+        tab.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
+        tab.on("console", on_console)
+        tab.on("response", on_response)
+        try:
+            yield tab
+        finally:
+            context.close()
+            browser.close()
+            connections.close_all()

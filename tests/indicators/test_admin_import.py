@@ -1,0 +1,375 @@
+"""The indicators admin: pages, filters, and bulk entry of a time series by CSV (preview, confirm, all-or-nothing)."""
+
+import datetime
+import tempfile
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from indicators.models import Indicator, Observation
+from indicators.resources import ObservationResource
+from tests.factories import CorridorFactory, IndicatorFactory, ObservationFactory, SourceFactory, make_project
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_URL = reverse("admin:indicators_observation_import")
+PROCESS_URL = reverse("admin:indicators_observation_process_import")
+HEADER = "indicator,scope,subject,period_start,period_end,kind,value,source,note"
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(monkeypatch, tmp_path):
+    """Keep the uploads that import-export stores between preview and confirmation in the test's own folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def series():
+    """An indicator and two sources to cite, one of them by URL."""
+    return {
+        "indicator": IndicatorFactory(code="approved-sez-count", unit="zones"),
+        "source": SourceFactory(url=""),
+        "web_source": SourceFactory(url="https://example.org/boi-2026"),
+    }
+
+
+def csv_file(*lines: str, header: str = HEADER) -> SimpleUploadedFile:
+    return SimpleUploadedFile("series.csv", "\n".join([header, *lines]).encode(), content_type="text/csv")
+
+
+def preview(client, upload: SimpleUploadedFile):
+    return client.post(IMPORT_URL, {"resource": "0", "format": "0", "import_file": upload})
+
+
+def confirm(client, response):
+    return client.post(PROCESS_URL, response.context["confirm_form"].initial)
+
+
+def stored() -> list[tuple]:
+    return [
+        (o.indicator.code, o.scope, o.subject_code, o.period_start, o.period_end, o.kind, o.value, o.source_id, o.note)
+        for o in Observation.objects.order_by("period_start", "scope")
+    ]
+
+
+def invalid_rows(response) -> dict[int, dict[str, list[str]]]:
+    return {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+
+
+# --- a valid file: preview, then confirm ----------------------------------------------------------------------
+
+
+def test_import_valid_file_dry_run_previews_and_writes_nothing(admin_client, series):
+    source = series["source"].pk
+    upload = csv_file(
+        f"approved-sez-count,national,,2025-12-01,2025-12-31,actual,7,{source},Before the January notification",
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,https://example.org/boi-2026,",
+    )
+
+    response = preview(admin_client, upload)
+
+    result = response.context["result"]
+    assert response.status_code == 200
+    assert [row.import_type for row in result.valid_rows()] == ["new", "new"]
+    assert response.context["confirm_form"] is not None
+    assert "Confirm import" in response.text
+    assert Observation.objects.count() == 0
+
+
+def test_import_valid_file_confirm_writes_every_row(admin_client, series):
+    source, web_source = series["source"].pk, series["web_source"].pk
+    project = make_project(slug="gwadar-port")
+    CorridorFactory(code="green")
+    upload = csv_file(
+        f"approved-sez-count,national,,2025-12-01,2025-12-31,actual,7,{source},Before the January notification",
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,https://example.org/boi-2026,",
+        f"approved-sez-count,province,PK-BA,2026-01-01,2026-01-31,target,3.5,{source},",
+        f"approved-sez-count,corridor,green,2026-01-01,2026-01-31,baseline,2,{source},",
+        f"approved-sez-count,project,gwadar-port,2026-01-01,2026-01-31,actual,1,{source},",
+    )
+
+    response = confirm(admin_client, preview(admin_client, upload))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:indicators_observation_changelist")
+    jan_start, jan_end = datetime.date(2026, 1, 1), datetime.date(2026, 1, 31)
+    assert stored() == [
+        (
+            "approved-sez-count",
+            "national",
+            "",
+            datetime.date(2025, 12, 1),
+            datetime.date(2025, 12, 31),
+            "actual",
+            Decimal("7"),
+            source,
+            "Before the January notification",
+        ),
+        ("approved-sez-count", "corridor", "green", jan_start, jan_end, "baseline", Decimal("2"), source, ""),
+        ("approved-sez-count", "national", "", jan_start, jan_end, "actual", Decimal("44"), web_source, ""),
+        ("approved-sez-count", "project", "gwadar-port", jan_start, jan_end, "actual", Decimal("1"), source, ""),
+        ("approved-sez-count", "province", "PK-BA", jan_start, jan_end, "target", Decimal("3.5"), source, ""),
+    ]
+    assert Observation.objects.get(scope="project").project == project
+    assert Observation.history.filter(history_type="+").count() == 5
+
+
+def test_import_existing_observation_updated_and_identical_row_skipped(admin_client, series):
+    source = series["source"]
+    ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2025, 12, 1),
+        period_end=datetime.date(2025, 12, 31),
+        value=Decimal("6"),
+        source=source,
+    )
+    ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 1, 31),
+        value=Decimal("44"),
+        source=source,
+    )
+    upload = csv_file(
+        f"approved-sez-count,national,,2025-12-01,2025-12-31,actual,7,{source.pk},corrected",
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{source.pk},",
+    )
+
+    response = preview(admin_client, upload)
+    assert [row.import_type for row in response.context["result"].valid_rows()] == ["update", "skip"]
+    confirm(admin_client, response)
+
+    assert [(o.value, o.note) for o in Observation.objects.order_by("period_start")] == [
+        (Decimal("7"), "corrected"),
+        (Decimal("44"), ""),
+    ]
+
+
+# --- an invalid file: per-row errors, nothing written ---------------------------------------------------------
+
+
+def test_import_invalid_rows_reported_per_row_and_nothing_written(admin_client, series):
+    source = series["source"].pk
+    upload = csv_file(
+        f"approved-sez-count,national,,2025-12-01,2025-12-31,actual,7,{source},valid row",
+        f"no-such-indicator,national,,2026-01-01,2026-01-31,actual,44,{source},",
+        f"approved-sez-count,national,PK-BA,2026-01-01,2026-01-31,actual,44,{source},",
+        f"approved-sez-count,province,,2026-01-01,2026-01-31,actual,44,{source},",
+        f"approved-sez-count,national,,2026-02-01,2026-01-31,actual,44,{source},",
+        "approved-sez-count,regional,,2026-03-01,2026-03-31,forecast,lots,999999,",
+        "approved-sez-count,national,,31/01/2026,2026-01-31,actual,44,ministry website,",
+    )
+
+    response = preview(admin_client, upload)
+
+    assert response.status_code == 200
+    assert "confirm_form" not in response.context
+    assert invalid_rows(response) == {
+        2: {"indicator": ["No indicator with code 'no-such-indicator'."]},
+        3: {"subject": ["A national observation has no subject: leave it empty, not 'PK-BA'."]},
+        4: {"subject": ["A province observation needs a subject: give the province ISO code (e.g. PK-BA)."]},
+        5: {"period_end": ["The period cannot end (2026-01-31) before it starts (2026-02-01)."]},
+        6: {
+            "value": ["Enter a number with a dot for decimals, e.g. 44 or 3.2, not 'lots'."],
+            "source": ["No source with id 999999: add the source first (Sources in the admin)."],
+            "scope": ["Value 'regional' is not a valid choice."],
+            "kind": ["Value 'forecast' is not a valid choice."],
+        },
+        7: {
+            "period_start": ["Enter the date as YYYY-MM-DD, not '31/01/2026'."],
+            "source": ["Give the source's id (a number) or its URL (http:// or https://), not 'ministry website'."],
+        },
+    }
+    assert "Some rows failed to validate" in response.text
+    assert Observation.objects.count() == 0
+
+
+def test_import_duplicate_rows_in_one_file_reported(admin_client, series):
+    source = series["source"].pk
+    upload = csv_file(
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{source},",
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,45,{source},",
+    )
+
+    response = preview(admin_client, upload)
+
+    assert invalid_rows(response) == {
+        2: {"__all__": ["Row 1 already gives this indicator, scope, subject, period and kind."]}
+    }
+    assert Observation.objects.count() == 0
+
+
+def test_import_wrong_header_reported_without_traceback(admin_client, series):
+    upload = csv_file(
+        "approved-sez-count,national,2026-01-01,2026-01-31,actual,44,1",
+        header="indicator,scope,period_start,period_end,kind,vlaue,source",
+    )
+
+    response = preview(admin_client, upload)
+
+    assert [str(error.error) for error in response.context["result"].base_errors] == [
+        "The file's header is wrong: unknown column(s) vlaue; missing column(s) subject, value. "
+        "Expected: indicator, scope, subject, period_start, period_end, kind, value, source, note."
+    ]
+    assert "Traceback" not in response.text
+    assert Observation.objects.count() == 0
+
+
+def test_import_confirm_rolls_back_every_row_when_one_became_invalid(admin_client, series):
+    doomed = SourceFactory(url="")
+    upload = csv_file(
+        f"approved-sez-count,national,,2025-12-01,2025-12-31,actual,7,{series['source'].pk},",
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{doomed.pk},",
+    )
+    previewed = preview(admin_client, upload)
+    doomed_id = doomed.pk
+    doomed.delete()  # between the preview and the confirmation
+
+    response = confirm(admin_client, previewed)
+
+    assert response.status_code == 302
+    assert response.url == IMPORT_URL
+    assert Observation.objects.count() == 0
+    messages = [str(message) for message in response.wsgi_request._messages]
+    assert messages == [
+        "Nothing was imported. row 2: source: "
+        f"No source with id {doomed_id}: add the source first (Sources in the admin)."
+    ]
+
+
+def test_import_needs_add_and_change_permissions(client, series):
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_observation", "add_observation"]))
+    client.force_login(user)
+
+    response = client.get(IMPORT_URL)
+
+    assert response.status_code == 403
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+
+def test_export_uses_the_import_columns():
+    observation = ObservationFactory(
+        indicator=IndicatorFactory(code="renewable-integration"),
+        scope="corridor",
+        corridor=CorridorFactory(code="green"),
+        period_start=datetime.date(2030, 1, 1),
+        period_end=datetime.date(2030, 12, 31),
+        kind="target",
+        value=Decimal("60"),
+        note="By 2030",
+    )
+
+    dataset = ObservationResource().export()
+
+    assert dataset.headers == HEADER.split(",")
+    assert list(dataset[0]) == [
+        "renewable-integration",
+        "corridor",
+        "green",
+        "2030-01-01",
+        "2030-12-31",
+        "target",
+        "60",
+        observation.source_id,
+        "By 2030",
+    ]
+
+
+# --- the admin pages ------------------------------------------------------------------------------------------
+
+
+def test_observation_changelist_filters_and_search(admin_client, series):
+    ObservationFactory(indicator=series["indicator"], note="Board of Investment")
+    ObservationFactory(indicator=IndicatorFactory(code="gdp-usd", level="context", dimension=""))
+    url = reverse("admin:indicators_observation_changelist")
+
+    by_level = admin_client.get(url, {"indicator__level__exact": "mechanism"})
+    by_dimension = admin_client.get(url, {"indicator__dimension__exact": "industrial-upgrading"})
+    by_search = admin_client.get(url, {"q": "board of invest"})
+    by_code = admin_client.get(url, {"q": "gdp-usd"})
+
+    assert [r.context["cl"].result_count for r in (by_level, by_dimension, by_search, by_code)] == [1, 1, 1, 1]
+    assert by_code.context["cl"].result_list[0].indicator.code == "gdp-usd"
+
+
+def test_indicator_changelist_links_to_its_observations(admin_client, series):
+    ObservationFactory(indicator=series["indicator"])
+    ObservationFactory(indicator=series["indicator"], kind="target")
+
+    response = admin_client.get(reverse("admin:indicators_indicator_changelist"))
+
+    link = reverse("admin:indicators_observation_changelist") + f"?indicator__id__exact={series['indicator'].pk}"
+    assert f'<a href="{link}">2 observations</a>' in response.text
+
+
+def test_observation_add_form_shows_field_errors(admin_client, series):
+    response = admin_client.post(
+        reverse("admin:indicators_observation_add"),
+        {
+            "indicator": series["indicator"].pk,
+            "kind": "actual",
+            "value": "7",
+            "scope": "national",
+            "province": "PK-BA",
+            "period_start": "2026-01-31",
+            "period_end": "2026-01-01",
+            "source": series["source"].pk,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "province": ["A national observation has no province: leave it empty."],
+        "period_end": ["The period cannot end (2026-01-01) before it starts (2026-01-31)."],
+    }
+    assert Observation.objects.count() == 0
+
+
+def test_indicator_admin_save_with_corridors_records_one_history_entry(admin_client):
+    growth = CorridorFactory(code="growth")
+
+    response = admin_client.post(
+        reverse("admin:indicators_indicator_add"),
+        {
+            "code": "sez-firm-entry",
+            "name": "Firms entering special economic zones",
+            "unit": "firms",
+            "level": "mechanism",
+            "dimension": "industrial-upgrading",
+            "higher_is_better": "true",
+            "corridors": [growth.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    indicator = Indicator.objects.get(code="sez-firm-entry")
+    assert [c.code for c in indicator.corridors.all()] == ["growth"]
+    assert list(indicator.history.values_list("history_type", flat=True)) == ["+"]
+
+
+def test_admin_pages_render(admin_client, series):
+    observation = ObservationFactory(indicator=series["indicator"])
+    indicator = series["indicator"]
+    urls = [
+        IMPORT_URL,
+        reverse("admin:indicators_observation_add"),
+        reverse("admin:indicators_observation_change", args=[observation.pk]),
+        reverse("admin:indicators_observation_history", args=[observation.pk]),
+        reverse("admin:indicators_indicator_add"),
+        reverse("admin:indicators_indicator_change", args=[indicator.pk]),
+        reverse("admin:indicators_indicator_history", args=[indicator.pk]),
+    ]
+
+    statuses = [admin_client.get(url).status_code for url in urls]
+
+    assert statuses == [200] * len(urls)
+    assert "indicator, scope, subject, period_start, period_end, kind, value, source, note" in (
+        admin_client.get(IMPORT_URL).text
+    )

@@ -1,0 +1,237 @@
+"""The indicators seed: the build script's rules, the loader's counts, idempotency and the figures it must give."""
+
+import datetime
+import importlib.util
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from indicators.models import Indicator, Observation
+from indicators.seed import FIXTURES_DIR, SeedDataError, load_indicators
+from projects.models import Source
+from tests.factories import CorridorFactory, SourceFactory
+
+CORRIDORS = ["growth", "livelihood", "innovation", "green", "connectivity"]
+REUTERS_FIREWALL_URL = (
+    "https://www.reuters.com/technology/pakistans-internet-firewall-could-cost-economy-300-million-"
+    "association-says-2024-08-15/"
+)
+
+
+def load_build_module():
+    spec = importlib.util.spec_from_file_location("indicators_fixture_build", FIXTURES_DIR / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = load_build_module()
+
+
+@pytest.fixture
+def corridors(db):
+    return {code: CorridorFactory(code=code) for code in CORRIDORS}
+
+
+def history_rows() -> int:
+    return Indicator.history.count() + Observation.history.count() + Source.history.count()
+
+
+# --- build.py -------------------------------------------------------------------------------------------------
+
+
+def test_build_committed_json_matches_the_csvs():
+    built = build.outputs()
+
+    assert {path.name: path.read_text(encoding="utf-8") for path in built} == {
+        path.name: text for path, text in built.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("2026-01", "2026-01-01", "2026-01-31"),
+        ("2024-02", "2024-02-01", "2024-02-29"),
+        ("2025", "2025-01-01", "2025-12-31"),
+        ("2015-04-20", "2015-04-20", "2015-04-20"),
+    ],
+)
+def test_build_partial_dates_first_and_last_day(text, first, last):
+    assert (build.first_day(text), build.last_day(text)) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "Jan 2026", "2026-02-30", ""])
+def test_build_invalid_date_refused(text):
+    with pytest.raises(build.BuildError):
+        build.first_day(text)
+
+
+def test_build_unknown_publisher_refused():
+    row = {
+        "indicator": "gdp-usd",
+        "scope": "national",
+        "subject": "",
+        "period_start": "2024-01-01",
+        "period_end": "2024-12-31",
+        "kind": "actual",
+        "value": "1",
+        "source_title": "A blog post",
+        "source_publisher": "Unknown Blog",
+        "source_url": "",
+        "source_date": "",
+        "note": "",
+    }
+
+    with pytest.raises(build.BuildError, match="classify the publisher 'Unknown Blog'"):
+        build.build_observations([row])
+
+
+# --- loading --------------------------------------------------------------------------------------------------
+
+
+def test_load_indicators_creates_every_row(corridors):
+    counts = load_indicators()
+
+    assert counts == {
+        "indicators_created": 22,
+        "indicators_skipped": 0,
+        "sources_created": 5,
+        "sources_reused": 0,
+        "observations_created": 11,
+        "observations_skipped": 0,
+    }
+    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (22, 11, 5)
+    # One history entry per indicator, its corridors included.
+    assert (Indicator.history.count(), Indicator.history.filter(history_type="+").count()) == (22, 22)
+
+
+def test_load_indicators_keeps_definitions(corridors):
+    load_indicators()
+
+    sez = Indicator.objects.get(code="approved-sez-count")
+    gdp = Indicator.objects.get(code="gdp-usd")
+    tariff = Indicator.objects.get(code="tariff-predictability")
+    assert (sez.level, sez.dimension, sez.unit, sez.higher_is_better) == (
+        "mechanism",
+        "industrial-upgrading",
+        "zones",
+        None,
+    )
+    assert [c.code for c in sez.corridors.all()] == ["growth"]
+    assert (gdp.level, gdp.dimension, gdp.higher_is_better, list(gdp.corridors.all())) == ("context", "", None, [])
+    assert tariff.higher_is_better is False
+    assert sez.description.startswith("Number of special economic zones approved under CPEC")
+
+
+def test_load_indicators_approved_zones_go_from_7_to_44(corridors):
+    load_indicators()
+
+    series = Observation.objects.filter(indicator__code="approved-sez-count", scope="national", kind="actual").order_by(
+        "period_start"
+    )
+    assert [(o.period_start, o.period_end, o.value) for o in series] == [
+        (datetime.date(2025, 12, 1), datetime.date(2025, 12, 31), Decimal("7")),
+        (datetime.date(2026, 1, 1), datetime.date(2026, 1, 31), Decimal("44")),
+    ]
+
+
+def test_load_indicators_sources_shared_and_partial_dates_first_day(corridors):
+    load_indicators()
+
+    earth_news = Source.objects.get(publisher="Earth News")
+    assert (earth_news.url, earth_news.published_on, earth_news.kind) == ("", datetime.date(2026, 1, 1), "news")
+    assert earth_news.observations.count() == 6
+    assert Source.objects.get(publisher="International Growth Centre").published_on == datetime.date(2025, 4, 1)
+    target = Observation.objects.get(indicator__code="renewable-integration")
+    assert (target.kind, target.value, target.source.publisher) == (
+        "target",
+        Decimal("60"),
+        "Pakistan Research Center for a Community with Shared Future",
+    )
+
+
+def test_load_indicators_second_run_creates_and_changes_nothing(corridors):
+    load_indicators()
+    history_before = history_rows()
+
+    counts = load_indicators()
+
+    assert counts == {
+        "indicators_created": 0,
+        "indicators_skipped": 22,
+        "sources_created": 0,
+        "sources_reused": 0,
+        "observations_created": 0,
+        "observations_skipped": 11,
+    }
+    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (22, 11, 5)
+    assert history_rows() == history_before
+
+
+def test_load_indicators_reuses_existing_source_by_url(corridors):
+    existing = SourceFactory(url=REUTERS_FIREWALL_URL, title="Firewall cost (Reuters)")
+
+    counts = load_indicators()
+
+    assert (counts["sources_created"], counts["sources_reused"]) == (4, 1)
+    assert Observation.objects.get(indicator__code="it-exports-usd").source == existing
+    existing.refresh_from_db()
+    assert existing.title == "Firewall cost (Reuters)"
+
+
+def test_load_indicators_leaves_rows_as_editors_made_them(corridors):
+    load_indicators()
+    observation = Observation.objects.get(indicator__code="gdp-usd")
+    observation.value = Decimal("375")
+    observation.save()
+    Indicator.objects.filter(code="gdp-usd").update(unit="USD bn")
+
+    counts = load_indicators()
+
+    observation.refresh_from_db()
+    assert (counts["observations_created"], counts["indicators_created"]) == (0, 0)
+    assert (observation.value, Indicator.objects.get(code="gdp-usd").unit) == (Decimal("375"), "USD bn")
+
+
+def test_load_indicators_adds_only_what_is_missing(corridors):
+    load_indicators()
+    Observation.objects.get(indicator__code="renewable-integration").delete()
+
+    counts = load_indicators()
+
+    assert (counts["observations_created"], counts["observations_skipped"], counts["sources_reused"]) == (1, 10, 1)
+    assert Observation.objects.get(indicator__code="renewable-integration").value == Decimal("60")
+
+
+def test_load_indicators_missing_corridor_fails_clearly_and_writes_nothing(db):
+    for code in ["growth", "livelihood", "innovation", "connectivity"]:
+        CorridorFactory(code=code)
+
+    with pytest.raises(SeedDataError) as raised:
+        load_indicators()
+
+    assert str(raised.value) == (
+        "Missing corridor(s) green, used by indicator(s) electricity-reliability, tariff-predictability, "
+        "renewable-integration, power-circular-debt, solar-panel-imports: load the corridor vocabulary first."
+    )
+    assert (Indicator.objects.count(), Source.objects.count()) == (0, 0)
+
+
+def test_load_indicators_invalid_observation_fails_with_its_entry_and_writes_nothing(corridors, tmp_path: Path):
+    indicators = json.loads((FIXTURES_DIR / "indicators.json").read_text(encoding="utf-8"))
+    observations = json.loads((FIXTURES_DIR / "observations.json").read_text(encoding="utf-8"))
+    observations[1]["period_end"] = "2023-12-31"
+    (tmp_path / "indicators.json").write_text(json.dumps(indicators), encoding="utf-8")
+    (tmp_path / "observations.json").write_text(json.dumps(observations), encoding="utf-8")
+
+    with pytest.raises(SeedDataError) as raised:
+        load_indicators(tmp_path)
+
+    assert str(raised.value) == (
+        "observations.json, entry 2 (exports-usd, 2024-01-01): "
+        "period_end: The period cannot end (2023-12-31) before it starts (2024-01-01)."
+    )
+    assert (Indicator.objects.count(), Observation.objects.count()) == (0, 0)
