@@ -8,6 +8,7 @@ record and its many-to-many fields in several steps leave one history entry inst
 from contextlib import contextmanager
 
 from django.db import models
+from django.db.models import Q
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record
@@ -46,6 +47,8 @@ def recorded_as_one_change(instance, *, created: bool):
         yield instance
     finally:
         del instance.skip_history_when_saving
+    # Reached only when the block succeeded: a failed change leaves no entry (and, on PostgreSQL, must not query
+    # inside the aborted transaction, which would hide the original error).
     type(instance)._tracked_history.create_historical_record(instance, "+" if created else "~")
 
 
@@ -60,26 +63,53 @@ def _field_names(history_instance) -> list[str]:
     return names
 
 
+def _m2m_ids(history_instance, field) -> set:
+    """The ids of the related objects a historical record's many-to-many field held."""
+    return set(getattr(history_instance, field.name).values_list(f"{field.m2m_reverse_field_name()}_id", flat=True))
+
+
+def _previous_record(history_instance):
+    """The record before this one; equal timestamps are ordered by history id."""
+    same_date_before = Q(history_date=history_instance.history_date, history_id__lt=history_instance.history_id)
+    return (
+        type(history_instance)
+        .objects.filter(id=history_instance.id)
+        .filter(Q(history_date__lt=history_instance.history_date) | same_date_before)
+        .order_by("history_date", "history_id")
+        .last()
+    )
+
+
 def _changed_fields(history_instance) -> list[str]:
     if history_instance.history_type == "-":
         return []
+    model = history_instance.instance_type
     if history_instance.history_type == "+":
         changed = []
         for name in _field_names(history_instance):
-            field = history_instance.instance_type._meta.get_field(name)
+            field = model._meta.get_field(name)
             if field.many_to_many:
                 if getattr(history_instance, name).exists():
                     changed.append(name)
             elif getattr(history_instance, field.attname) not in (None, "", [], {}):
                 changed.append(name)
         return changed
-    previous = history_instance.prev_record
+    previous = _previous_record(history_instance)
     if previous is None:
         return _field_names(history_instance)
-    included = {field.name for field in previous.tracked_fields}
-    included |= {field.name for field in previous._history_m2m_fields}
-    delta = history_instance.diff_against(previous, included_fields=included, excluded_fields=UNTRACKED_FIELDS)
-    return sorted(change.field for change in delta.changes)
+    # Compared here, not with simple_history's diff_against: it reads values through model_to_dict, which leaves out
+    # non-editable fields, and so fails with a KeyError on the project's derived fields.
+    changed = []
+    for name in _field_names(history_instance):
+        field = model._meta.get_field(name)
+        if field.many_to_many:
+            if _m2m_ids(history_instance, field) != _m2m_ids(previous, field):
+                changed.append(name)
+        elif field.to_python(getattr(history_instance, field.attname)) != field.to_python(
+            getattr(previous, field.attname)
+        ):
+            changed.append(name)
+    return sorted(changed)
 
 
 @receiver(post_create_historical_record)

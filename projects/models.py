@@ -23,6 +23,46 @@ COUNTRY_VALIDATOR = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 c
 NON_NEGATIVE = MinValueValidator(Decimal("0"), "Must not be negative.")
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
+MONEY_LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+
+
+def python_values(instance: models.Model, *names: str) -> list | None:
+    """The fields' values converted to their Python types, or None when one cannot be converted.
+
+    ``full_clean()`` runs ``clean()`` even when ``clean_fields()`` failed, leaving the raw input in place; the
+    cross-field checks in ``clean()`` then compare these converted values and skip what ``clean_fields()`` has
+    already reported, instead of failing with a TypeError on, say, a date given as "2020-13-01".
+    """
+    values = []
+    for name in names:
+        field = instance._meta.get_field(name)
+        try:
+            values.append(field.to_python(getattr(instance, field.attname)))
+        except ValidationError:
+            return None
+    return values
+
+
+class DescendingNullsLastIndex(models.Index):
+    """An index for the API's descending sort: ``ORDER BY <field> DESC NULLS LAST, <tie_breaker>``.
+
+    PostgreSQL uses an index for that order only when the index says NULLS LAST too. SQLite refuses the clause in
+    an index, and its descending index puts NULLs last anyway, so there the index is created without it.
+    """
+
+    def __init__(self, *, field: str, name: str, tie_breaker: str = "slug"):
+        self.field_name, self.tie_breaker = field, tie_breaker
+        super().__init__(F(field).desc(nulls_last=True), F(tie_breaker), name=name)
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "sqlite":
+            plain = models.Index(F(self.field_name).desc(), F(self.tie_breaker), name=self.name)
+            return plain.create_sql(model, schema_editor, using, **kwargs)
+        return super().create_sql(model, schema_editor, using, **kwargs)
+
+    def deconstruct(self):
+        path, _, _ = super().deconstruct()
+        return path, (), {"field": self.field_name, "name": self.name, "tie_breaker": self.tie_breaker}
 
 
 def stale_cutoff(today: datetime.date | None = None) -> datetime.date:
@@ -98,9 +138,11 @@ class Sector(models.Model):
 
     def clean(self):
         if self.parent_id is not None:
+            if self.pk is not None and self.parent_id == self.pk:
+                raise ValidationError({"parent": "A sector cannot be its own parent."})
             if self.parent.parent_id is not None:
                 raise ValidationError({"parent": "Sectors have two levels: the parent must be a top-level sector."})
-            if self.pk is not None and (self.parent_id == self.pk or self.children.exists()):
+            if self.pk is not None and self.children.exists():
                 raise ValidationError({"parent": "A sector with children cannot itself have a parent."})
 
 
@@ -131,9 +173,15 @@ class Source(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique_when_given"),
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="source_url_unique_when_given",
+                violation_error_message="A source with this URL is already registered: cite that one.",
+            ),
             models.CheckConstraint(
-                condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
+                # Case-insensitive like the URL validator (HTTPS://... is valid); SQLite's LIKE already was.
+                condition=Q(url="") | Q(url__istartswith="http://") | Q(url__istartswith="https://"),
                 name="source_url_http_or_https",
             ),
             models.CheckConstraint(condition=Q(kind__in=choices.SourceKind.values), name="source_kind_valid"),
@@ -221,9 +269,10 @@ class Project(models.Model):
     announced_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     committed_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     realised_usd = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
-    realisation_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True, editable=False)
+    # Wide enough for any realised / announced (at most 10^16 / 0.01), so no pair of valid figures overflows it.
+    realisation_ratio = models.DecimalField(max_digits=22, decimal_places=4, null=True, blank=True, editable=False)
 
-    history = TrackedHistory(m2m_fields=[pillars, provinces])
+    history = TrackedHistory(m2m_fields=[pillars, provinces, sources])
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
@@ -278,6 +327,24 @@ class Project(models.Model):
             models.Index(fields=["status", "status_since"], name="project_status_since_idx"),
             models.Index(fields=["announced_usd"], name="project_announced_idx"),
             models.Index(fields=["realised_usd"], name="project_realised_idx"),
+            # The API's orderings both ways, ties broken by slug, so that a page reads its rows off an index instead
+            # of sorting every match (ascending announced, realised and updated_at use the single-column indexes,
+            # with an incremental sort for ties).
+            models.Index(fields=["name", "slug"], name="project_name_idx"),
+            DescendingNullsLastIndex(field="name", name="project_name_desc_idx"),
+            DescendingNullsLastIndex(field="announced_usd", name="project_announced_desc_idx"),
+            DescendingNullsLastIndex(field="realised_usd", name="project_realised_desc_idx"),
+            models.Index(fields=["realisation_ratio", "slug"], name="project_ratio_idx"),
+            DescendingNullsLastIndex(field="realisation_ratio", name="project_ratio_desc_idx"),
+            models.Index(fields=["status_since", "slug"], name="project_since_idx"),
+            DescendingNullsLastIndex(field="status_since", name="project_since_desc_idx"),
+            DescendingNullsLastIndex(field="updated_at", name="project_updated_desc_idx"),
+            models.Index(fields=["capacity_value", "slug"], name="project_capacity_idx"),
+            DescendingNullsLastIndex(field="capacity_value", name="project_capacity_desc_idx"),
+            # Range filters that no other index starts with.
+            models.Index(fields=["committed_usd"], name="project_committed_idx"),
+            models.Index(fields=["completed_on"], name="project_completed_idx"),
+            models.Index(fields=["longitude", "latitude"], name="project_location_idx"),
         ]
 
     def __str__(self):
@@ -297,28 +364,37 @@ class Project(models.Model):
 
     def clean(self):
         errors = {}
-        if (self.latitude is None) != (self.longitude is None):
-            errors["latitude" if self.latitude is None else "longitude"] = (
-                "Give both latitude and longitude, or neither."
-            )
-        if self.latitude is not None and not choices.PAKISTAN_LAT_MIN <= self.latitude <= choices.PAKISTAN_LAT_MAX:
-            errors["latitude"] = (
-                f"Latitude {self.latitude} is outside Pakistan "
-                f"({choices.PAKISTAN_LAT_MIN} to {choices.PAKISTAN_LAT_MAX} N)."
-            )
-        if self.longitude is not None and not choices.PAKISTAN_LON_MIN <= self.longitude <= choices.PAKISTAN_LON_MAX:
-            errors["longitude"] = (
-                f"Longitude {self.longitude} is outside Pakistan "
-                f"({choices.PAKISTAN_LON_MIN} to {choices.PAKISTAN_LON_MAX} E)."
-            )
-        if self.completed_on and self.construction_started_on and self.completed_on < self.construction_started_on:
-            errors["completed_on"] = "The completion date cannot be before construction started."
-        if (self.capacity_value is None) != (self.capacity_unit == ""):
-            errors["capacity_unit" if self.capacity_unit == "" else "capacity_value"] = (
-                "Give a capacity value together with its unit, or neither."
-            )
-        if self.capacity_value is not None and self.capacity_value < 0:
-            errors["capacity_value"] = "Capacity must not be negative."
+        coordinates = python_values(self, "latitude", "longitude")
+        if coordinates is not None:
+            latitude, longitude = coordinates
+            if (latitude is None) != (longitude is None):
+                errors["latitude" if latitude is None else "longitude"] = (
+                    "Give both latitude and longitude, or neither."
+                )
+            if latitude is not None and not choices.PAKISTAN_LAT_MIN <= latitude <= choices.PAKISTAN_LAT_MAX:
+                errors["latitude"] = (
+                    f"Latitude {latitude} is outside Pakistan "
+                    f"({choices.PAKISTAN_LAT_MIN} to {choices.PAKISTAN_LAT_MAX} N)."
+                )
+            if longitude is not None and not choices.PAKISTAN_LON_MIN <= longitude <= choices.PAKISTAN_LON_MAX:
+                errors["longitude"] = (
+                    f"Longitude {longitude} is outside Pakistan "
+                    f"({choices.PAKISTAN_LON_MIN} to {choices.PAKISTAN_LON_MAX} E)."
+                )
+        dates = python_values(self, "construction_started_on", "completed_on")
+        if dates is not None:
+            started, completed = dates
+            if completed and started and completed < started:
+                errors["completed_on"] = "The completion date cannot be before construction started."
+        capacity = python_values(self, "capacity_value", "capacity_unit")
+        if capacity is not None:
+            value, unit = capacity
+            if (value is None) != (unit in (None, "")):
+                errors["capacity_unit" if unit in (None, "") else "capacity_value"] = (
+                    "Give a capacity value together with its unit, or neither."
+                )
+            if value is not None and value < 0:
+                errors["capacity_value"] = "Capacity must not be negative."
         if errors:
             raise ValidationError(errors)
 
@@ -347,8 +423,12 @@ class StatusChange(models.Model):
     def clean(self):
         from projects.services import history_with, validate_status_history
 
-        if self.project_id is None or self.date is None or self.status not in choices.Status.values:
+        if self.project_id is None or self.status not in choices.Status.values:
             return
+        converted = python_values(self, "date")
+        if converted is None or converted[0] is None:
+            return  # clean_fields() reports the missing or invalid date
+        self.date = converted[0]
         validate_status_history(history_with(self))
 
 
@@ -375,7 +455,8 @@ class ExchangeRate(models.Model):
     def clean(self):
         if self.currency == "USD":
             raise ValidationError({"currency": "US dollars need no exchange rate."})
-        if self.usd_per_unit is not None and self.usd_per_unit <= 0:
+        rate = python_values(self, "usd_per_unit")
+        if rate is not None and rate[0] is not None and rate[0] <= 0:
             raise ValidationError({"usd_per_unit": "The rate must be positive."})
 
 
@@ -419,7 +500,9 @@ class InvestmentFigure(models.Model):
                 condition=Q(amount_usd__isnull=True) | Q(amount_usd__gte=0), name="investment_amount_usd_non_negative"
             ),
             models.CheckConstraint(
-                condition=~Q(currency="USD") | Q(amount_usd=F("amount")), name="investment_usd_amount_equals_amount"
+                # IS NOT NULL: a NULL would make the comparison unknown, which a CHECK lets through.
+                condition=~Q(currency="USD") | Q(amount_usd__isnull=False, amount_usd=F("amount")),
+                name="investment_usd_amount_equals_amount",
             ),
             models.CheckConstraint(condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"),
         ]
@@ -429,27 +512,43 @@ class InvestmentFigure(models.Model):
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.as_of})"
 
     def clean(self):
-        if self.amount is None or not self.currency:
-            return
+        converted = python_values(self, "amount", "amount_usd", "as_of")
+        if converted is None:
+            return  # clean_fields() reports the value that is not a number or a date
+        amount, amount_usd, as_of = converted
+        if amount is None or amount < 0 or not self.currency:
+            return  # a negative amount is reported by its validator; copying it would add a constraint error
         if self.currency == "USD":
-            if self.amount_usd is not None and self.amount_usd != self.amount:
+            if amount_usd is not None and amount_usd != amount:
                 raise ValidationError({"amount_usd": "For a figure in USD, the USD amount equals the amount."})
-            self.amount_usd = self.amount
+            self.amount_usd = amount
             self.amount_usd_converted = False
             return
-        if self.amount_usd is not None and not self.amount_usd_converted:
+        if not isinstance(self.currency, str) or not CURRENCY_VALIDATOR.regex.search(self.currency):
+            return  # clean_fields() reports the malformed currency code
+        if amount_usd is not None and not self.amount_usd_converted:
             return  # entered by the editor from the source
-        if self.as_of is None:
+        if as_of is None:
             return
-        rate = ExchangeRate.objects.filter(currency=self.currency, year=self.as_of.year).first()
+        rate = ExchangeRate.objects.filter(currency=self.currency, year=as_of.year).first()
         if rate is None:
             raise ValidationError(
                 {
-                    "amount_usd": f"No exchange rate for {self.currency} in {self.as_of.year}: "
+                    "amount_usd": f"No exchange rate for {self.currency} in {as_of.year}: "
                     "enter the USD amount the source gives, or add an exchange rate for that year first."
                 }
             )
-        self.amount_usd = (self.amount * rate.usd_per_unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        amount_usd = amount * rate.usd_per_unit
+        if amount_usd < MONEY_LIMIT:  # quantizing a larger product could exceed the decimal context's precision
+            amount_usd = amount_usd.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if amount_usd >= MONEY_LIMIT:
+            raise ValidationError(
+                {
+                    "amount_usd": f"Converted at {rate.usd_per_unit} USD per {self.currency}, {amount} {self.currency} "
+                    f"is {amount_usd:.2f} USD, too large to store (the limit is below {MONEY_LIMIT} USD)."
+                }
+            )
+        self.amount_usd = amount_usd
         self.amount_usd_converted = True
 
 

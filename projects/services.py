@@ -14,7 +14,7 @@ from django.db import transaction
 
 from projects import choices
 from projects.history import recorded_as_one_change
-from projects.models import InvestmentFigure, Pillar, Project, Province, Source, StatusChange
+from projects.models import InvestmentFigure, Participation, Pillar, Project, Province, Source, StatusChange
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
 STATUS_RANK = {status: rank for rank, status in enumerate(choices.STATUS_LADDER)}
@@ -118,14 +118,44 @@ def compute_derived(project: Project) -> dict[str, Any]:
     }
 
 
+def lock_project(pk: Any) -> Project:
+    """Lock the project's row until the end of the transaction and return it as stored.
+
+    Every write to a project's status history or figures takes this lock first, so concurrent writes to one
+    project queue up and each validates and derives from what the previous one committed (PostgreSQL; SQLite
+    lets one writer in at a time anyway).
+    """
+    return Project.objects.select_for_update().get(pk=pk)
+
+
+# Per-instance history settings (django-simple-history's and ``recorded_as_one_change``'s) that must follow a
+# save made through a fresh copy of the row.
+HISTORY_ATTRIBUTES = ("_history_user", "_history_date", "_change_reason", "skip_history_when_saving")
+
+
+def _copy_history_attributes(source: Project, target: Project) -> None:
+    for name in HISTORY_ATTRIBUTES:
+        if hasattr(source, name):
+            setattr(target, name, getattr(source, name))
+
+
 def project_refresh_derived(project: Project) -> Project:
-    """Store freshly computed derived fields on the project (only when they changed)."""
-    derived = compute_derived(project)
-    changed = [name for name, value in derived.items() if getattr(project, name) != value]
+    """Store freshly computed derived fields (only those that changed) and copy them onto ``project``.
+
+    Compares with the row as stored, not with ``project``, which may be an older copy: a stale copy must neither
+    hide a needed update nor write its other old values back into the row or its history.
+    """
+    stored = lock_project(project.pk)
+    derived = compute_derived(stored)
+    changed = [name for name, value in derived.items() if getattr(stored, name) != value]
     if changed:
         for name in changed:
-            setattr(project, name, derived[name])
-        project.save(update_fields=[*changed, "updated_at"])
+            setattr(stored, name, derived[name])
+        _copy_history_attributes(project, stored)
+        stored.save(update_fields=[*changed, "updated_at"])
+        project.updated_at = stored.updated_at
+    for name, value in derived.items():
+        setattr(project, name, value)
     return project
 
 
@@ -134,13 +164,33 @@ def project_refresh_derived(project: Project) -> Project:
 M2M_FIELDS = ("pillars", "provinces", "sources")
 
 
-def _set_project_relations(project: Project, relations: dict[str, Any]) -> None:
-    errors = {}
-    for name in ("pillars", "provinces"):
-        if name in relations and not list(relations[name]):
-            errors[name] = f"Choose at least one of the {name}."
+REQUIRED_RELATIONS = {"pillars": "pillar", "provinces": "province"}
+PROJECT_FIELDS = {field.name for field in Project._meta.get_fields() if field.concrete}
+
+
+def _refuse_derived(fields: dict[str, Any]) -> None:
+    derived = [name for name in fields if name in DERIVED_FIELDS]
+    if derived:
+        raise ValidationError(
+            dict.fromkeys(derived, "This field is derived from the status history and investment figures.")
+        )
+
+
+def _validate_project(project: Project, relations: dict[str, list]) -> None:
+    """``full_clean()`` plus the many-to-many rules, reported together."""
+    errors: dict[str, list] = {}
+    try:
+        project.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    for name, noun in REQUIRED_RELATIONS.items():
+        if name in relations and not relations[name]:
+            errors.setdefault(name, []).append(ValidationError(f"Choose at least one {noun}."))
     if errors:
         raise ValidationError(errors)
+
+
+def _set_project_relations(project: Project, relations: dict[str, list]) -> None:
     for name in M2M_FIELDS:
         if name in relations:
             getattr(project, name).set(relations[name])
@@ -154,23 +204,31 @@ def project_create(
     sources: Iterable[Source] = (),
     **fields: Any,
 ) -> Project:
+    _refuse_derived(fields)
+    # Lists, so that a generator given here is not used up by the validation before it is saved.
+    relations = {"pillars": list(pillars), "provinces": list(provinces), "sources": list(sources)}
     project = Project(**fields)
-    project.full_clean()
+    _validate_project(project, relations)
     with recorded_as_one_change(project, created=True):
         project.save()
-        _set_project_relations(project, {"pillars": pillars, "provinces": provinces, "sources": sources})
+        _set_project_relations(project, relations)
     return project
 
 
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
-    relations = {name: fields.pop(name) for name in M2M_FIELDS if name in fields}
-    for name in fields:
-        if name in DERIVED_FIELDS:
-            raise ValidationError({name: "This field is derived from the status history and investment figures."})
+    relations = {name: list(fields.pop(name)) for name in M2M_FIELDS if name in fields}
+    unknown = sorted(set(fields) - PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"project_update() got unknown project fields: {', '.join(unknown)}")
+    _refuse_derived(fields)
+    stored = lock_project(project.pk)
+    # Saving writes every column: take the derived ones as stored, whatever this (possibly older) copy holds.
+    for name in DERIVED_FIELDS:
+        setattr(project, name, getattr(stored, name))
     for name, value in fields.items():
         setattr(project, name, value)
-    project.full_clean()
+    _validate_project(project, relations)
     with recorded_as_one_change(project, created=False):
         project.save()
         _set_project_relations(project, relations)
@@ -180,12 +238,20 @@ def project_update(*, project: Project, **fields: Any) -> Project:
 @transaction.atomic
 def project_set_publication(*, projects: Iterable[Project], publication: str) -> int:
     """Publish or unpublish projects, one history entry each."""
+    if publication not in choices.Publication.values:
+        raise ValidationError(
+            {"publication": f"Choose one of: {', '.join(choices.Publication.values)} (not {publication!r})."}
+        )
     count = 0
     for project in projects:
-        if project.publication != publication:
-            project.publication = publication
-            project.save(update_fields=["publication", "updated_at"])
+        stored = lock_project(project.pk)  # the row as stored, so the history entry holds no stale values
+        if stored.publication != publication:
+            stored.publication = publication
+            _copy_history_attributes(project, stored)
+            stored.save(update_fields=["publication", "updated_at"])
+            project.updated_at = stored.updated_at
             count += 1
+        project.publication = publication
     return count
 
 
@@ -194,6 +260,7 @@ def project_set_publication(*, projects: Iterable[Project], publication: str) ->
 
 @transaction.atomic
 def status_change_record(*, project: Project, status: str, date: Any, source: Source, note: str = "") -> StatusChange:
+    lock_project(project.pk)
     status_change = StatusChange(project=project, status=status, date=date, source=source, note=note)
     status_change.full_clean()
     status_change.save()
@@ -205,6 +272,7 @@ def status_change_record(*, project: Project, status: str, date: Any, source: So
 def status_change_update(*, status_change: StatusChange, **fields: Any) -> StatusChange:
     if "project" in fields and fields["project"].pk != status_change.project_id:
         raise ValidationError({"project": "A status change cannot move to another project; delete and re-add it."})
+    lock_project(status_change.project_id)
     for name, value in fields.items():
         setattr(status_change, name, value)
     status_change.full_clean()
@@ -215,6 +283,7 @@ def status_change_update(*, status_change: StatusChange, **fields: Any) -> Statu
 
 @transaction.atomic
 def status_change_delete(*, status_change: StatusChange) -> None:
+    lock_project(status_change.project_id)
     validate_status_history(history_without(status_change))
     project = status_change.project
     status_change.delete()
@@ -226,6 +295,7 @@ def status_change_delete(*, status_change: StatusChange) -> None:
 
 @transaction.atomic
 def investment_figure_record(*, project: Project, **fields: Any) -> InvestmentFigure:
+    lock_project(project.pk)
     figure = InvestmentFigure(project=project, **fields)
     figure.full_clean()
     figure.save()
@@ -237,11 +307,16 @@ def investment_figure_record(*, project: Project, **fields: Any) -> InvestmentFi
 def investment_figure_update(*, investment: InvestmentFigure, **fields: Any) -> InvestmentFigure:
     if "project" in fields and fields["project"].pk != investment.project_id:
         raise ValidationError({"project": "A figure cannot move to another project; delete and re-add it."})
+    lock_project(investment.project_id)
     if "amount_usd" in fields:
         # A USD amount given by the editor is theirs; an empty one asks for conversion again.
         investment.amount_usd_converted = False
-    elif {"amount", "currency", "as_of"} & fields.keys() and investment.amount_usd_converted:
-        investment.amount_usd = None
+    elif {"amount", "currency", "as_of"} & fields.keys():
+        # The registry's own USD amount (a copy for USD, a conversion otherwise) follows the new values; one the
+        # editor typed from the source stays, unless the figure is now in USD, where it must equal the amount.
+        currency = fields.get("currency", investment.currency)
+        if investment.amount_usd_converted or "USD" in (investment.currency, currency):
+            investment.amount_usd = None
     for name, value in fields.items():
         setattr(investment, name, value)
     investment.full_clean()
@@ -252,6 +327,32 @@ def investment_figure_update(*, investment: InvestmentFigure, **fields: Any) -> 
 
 @transaction.atomic
 def investment_figure_delete(*, investment: InvestmentFigure) -> None:
+    lock_project(investment.project_id)
     project = investment.project
     investment.delete()
     project_refresh_derived(project)
+
+
+# --- participations -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_set_participants(*, project: Project, participants: Iterable[dict[str, Any]]) -> None:
+    """Make the project's participations exactly ``participants`` (organisation, role, note), keeping unchanged rows."""
+    wanted = {(item["organisation"].pk, item["role"]): item for item in participants}
+    for participation in list(project.participations.all()):
+        key = (participation.organisation_id, participation.role)
+        if key not in wanted:
+            participation.delete()
+            continue
+        note = wanted.pop(key).get("note", participation.note) or ""
+        if participation.note != note:
+            participation.note = note
+            participation.full_clean()
+            participation.save()
+    for (_, role), item in wanted.items():
+        participation = Participation(
+            project=project, organisation=item["organisation"], role=role, note=item.get("note") or ""
+        )
+        participation.full_clean()
+        participation.save()

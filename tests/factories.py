@@ -125,3 +125,46 @@ def add_participant(project: Project, organisation: Organisation, role: str = ch
     participation.full_clean()
     participation.save()
     return participation
+
+
+def add_rate(currency: str, year: int, usd_per_unit: str | Decimal, source: Source | None = None):
+    """An exchange rate row, validated like an editor's."""
+    from projects.models import ExchangeRate
+
+    rate = ExchangeRate(
+        currency=currency, year=year, usd_per_unit=Decimal(usd_per_unit), source=source or SourceFactory()
+    )
+    rate.full_clean()
+    rate.save()
+    return rate
+
+
+# --- indicators (models named by label so that this module's imports stay as they are) ---------------------------
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "indicators.Indicator"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"indicator-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
+    unit = "percent"
+    level = "mechanism"
+    dimension = "industrial-upgrading"
+    higher_is_better = True
+
+
+class ObservationFactory(factory.django.DjangoModelFactory):
+    """A valid national observation; pass ``scope`` with its subject (``province=``, ``corridor=``, ``project=``)."""
+
+    class Meta:
+        model = "indicators.Observation"
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    scope = "national"
+    period_start = datetime.date(2025, 1, 1)
+    period_end = datetime.date(2025, 12, 31)
+    kind = "actual"
+    value = Decimal("1")
+    source = factory.SubFactory(SourceFactory)

@@ -4,6 +4,8 @@ Writes go through ``projects.services`` (or ``full_clean()`` for single-row reco
 rules as the admin; a broken rule is a 400 with the model's message.
 """
 
+from types import SimpleNamespace
+
 from django.db import transaction
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from projects import choices, services
 from projects.models import (
+    SLUG_VALIDATOR,
     Corridor,
     ExternalIdentifier,
     InvestmentFigure,
@@ -29,6 +32,7 @@ from projects.visibility import visible_projects
 from registry.api.fields import AbsoluteUrlField, OffsetDateTimeField, RegistryModelSerializer
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
+URL_SLUG_MARKER = "slug-marker-0"
 
 
 def money_field(help_text: str) -> serializers.DecimalField:
@@ -77,7 +81,9 @@ class CorridorSerializer(RegistryModelSerializer):
 
 
 class PillarSerializer(RegistryModelSerializer):
-    aligned_corridor = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    aligned_corridor = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="The corridor the 5Es pair it with, or null."
+    )
     project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the pillar.")
     url = AbsoluteUrlField("pillar-detail", "code")
 
@@ -87,7 +93,9 @@ class PillarSerializer(RegistryModelSerializer):
 
 
 class SectorSerializer(RegistryModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Parent sector code or null.")
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Parent sector code or null."
+    )
     project_count = serializers.IntegerField(read_only=True, help_text="Published projects in the sector itself.")
     url = AbsoluteUrlField("sector-detail", "code")
 
@@ -319,7 +327,7 @@ class ProjectSerializer(RegistryModelSerializer):
     committed_usd = money_field("Derived: the preferred (else latest) committed figure, in USD.")
     realised_usd = money_field("Derived: the preferred (else latest) realised figure, in USD.")
     realisation_ratio = serializers.DecimalField(
-        max_digits=12,
+        max_digits=22,
         decimal_places=4,
         coerce_to_string=False,
         read_only=True,
@@ -330,6 +338,7 @@ class ProjectSerializer(RegistryModelSerializer):
         source="participations", many=True, required=False, help_text="Organisations and their roles."
     )
     url = AbsoluteUrlField("project-detail", "slug")
+    _url_around_slug: list[str] | None = None
 
     class Meta:
         model = Project
@@ -337,6 +346,60 @@ class ProjectSerializer(RegistryModelSerializer):
         read_only_fields = ["status_since", "updated_at"]
 
     def to_representation(self, instance):
+        """The list shape, built directly: the values of DRF's generic field loop (tests/bench pins that they are
+        equal, byte for byte), at a third of its cost per row, which dominated lists and exports."""
+        fields = self.fields
+
+        def typed(name: str, value):
+            return None if value is None else fields[name].to_representation(value)
+
+        return {
+            "slug": str(instance.slug),
+            "name": str(instance.name),
+            "summary": str(instance.summary),
+            "phase": fields["phase"].to_representation(instance.phase),
+            "corridor": instance.corridor.code,
+            "pillars": [pillar.code for pillar in instance.pillars.all()],
+            "sector": instance.sector.code,
+            "status": fields["status"].to_representation(instance.status) or None,
+            "status_since": typed("status_since", instance.status_since),
+            "is_stale": instance.is_stale,
+            "provinces": [province.code for province in instance.provinces.all()],
+            "place_name": str(instance.place_name),
+            "latitude": typed("latitude", instance.latitude),
+            "longitude": typed("longitude", instance.longitude),
+            "capacity_value": typed("capacity_value", instance.capacity_value),
+            "capacity_unit": fields["capacity_unit"].to_representation(instance.capacity_unit) or None,
+            "announced_usd": typed("announced_usd", instance.announced_usd),
+            "committed_usd": typed("committed_usd", instance.committed_usd),
+            "realised_usd": typed("realised_usd", instance.realised_usd),
+            "realisation_ratio": typed("realisation_ratio", instance.realisation_ratio),
+            "participants": [
+                {
+                    "organisation": participation.organisation.slug,
+                    "name": str(participation.organisation.name),
+                    "role": participation.role,
+                    "note": str(participation.note),
+                }
+                for participation in instance.participations.all()
+            ],
+            "publication": fields["publication"].to_representation(instance.publication),
+            "updated_at": typed("updated_at", instance.updated_at),
+            "url": self.project_url(instance),
+        }
+
+    def project_url(self, instance) -> str:
+        """The ``url`` field's value; reversed once per response, the slug put in place (it needs no quoting)."""
+        if not SLUG_VALIDATOR.regex.fullmatch(instance.slug):
+            return self.fields["url"].to_representation(instance)
+        if self._url_around_slug is None:
+            url = self.fields["url"].to_representation(SimpleNamespace(slug=URL_SLUG_MARKER))
+            self._url_around_slug = url.split(URL_SLUG_MARKER)
+        before, after = self._url_around_slug
+        return f"{before}{instance.slug}{after}"
+
+    def generic_representation(self, instance):
+        """DRF's own field loop, for the detail and as the reference the list shape must equal."""
         data = super().to_representation(instance)
         if not data.get("status"):
             data["status"] = None
@@ -396,6 +459,9 @@ class ProjectDetailSerializer(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
         fields = PROJECT_DETAIL_FIELDS
 
+    def to_representation(self, instance):
+        return self.generic_representation(instance)
+
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_observations_url(self, project) -> str | None:
         try:
@@ -426,7 +492,7 @@ class InvestmentTotalsSerializer(serializers.Serializer):
     committed_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline committed USD.")
     realised_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline realised USD.")
     realisation_ratio = serializers.DecimalField(
-        max_digits=12,
+        max_digits=22,
         decimal_places=4,
         coerce_to_string=False,
         allow_null=True,
