@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def ensure_provinces(sender, using="default", **kwargs):
-    """Keep the fixed province list present: ``flush`` (and test teardown) empties every table, migrations don't rerun."""
+    """Keep the fixed province list present: ``flush`` empties every table and migrations do not run again."""
     from projects.choices import Province as ProvinceChoice
     from projects.models import Province
 

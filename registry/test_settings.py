@@ -16,6 +16,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("ANON_THROTTLE_RATE", "100000/minute")
 
 from registry.settings import *  # noqa: E402,F403
+from registry.settings import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the apps, as in development: the suite does not run collectstatic.

@@ -292,6 +292,20 @@ PROJECT_DETAIL_FIELDS = [
 ]
 
 
+def attached_codes(project: Project, attribute: str, relation: str) -> list[str]:
+    """The codes the list view attached to the project (``attach_list_relations``), else read through the relation."""
+    codes = getattr(project, attribute, None)
+    return codes if codes is not None else [item.code for item in getattr(project, relation).all()]
+
+
+def attached_participants(project: Project) -> list[tuple]:
+    """(organisation slug, organisation name, role, note) of each participation, attached or read."""
+    rows = getattr(project, "participant_rows", None)
+    if rows is not None:
+        return rows
+    return [(p.organisation.slug, p.organisation.name, p.role, p.note) for p in project.participations.all()]
+
+
 class ProjectSerializer(RegistryModelSerializer):
     """A project in a list (API.md); writes accept the same names, derived fields are read-only."""
 
@@ -359,12 +373,12 @@ class ProjectSerializer(RegistryModelSerializer):
             "summary": str(instance.summary),
             "phase": fields["phase"].to_representation(instance.phase),
             "corridor": instance.corridor.code,
-            "pillars": [pillar.code for pillar in instance.pillars.all()],
+            "pillars": attached_codes(instance, "pillar_codes", "pillars"),
             "sector": instance.sector.code,
             "status": fields["status"].to_representation(instance.status) or None,
             "status_since": typed("status_since", instance.status_since),
             "is_stale": instance.is_stale,
-            "provinces": [province.code for province in instance.provinces.all()],
+            "provinces": attached_codes(instance, "province_codes", "provinces"),
             "place_name": str(instance.place_name),
             "latitude": typed("latitude", instance.latitude),
             "longitude": typed("longitude", instance.longitude),
@@ -375,13 +389,8 @@ class ProjectSerializer(RegistryModelSerializer):
             "realised_usd": typed("realised_usd", instance.realised_usd),
             "realisation_ratio": typed("realisation_ratio", instance.realisation_ratio),
             "participants": [
-                {
-                    "organisation": participation.organisation.slug,
-                    "name": str(participation.organisation.name),
-                    "role": participation.role,
-                    "note": str(participation.note),
-                }
-                for participation in instance.participations.all()
+                {"organisation": slug, "name": str(name), "role": role, "note": str(note)}
+                for slug, name, role, note in attached_participants(instance)
             ],
             "publication": fields["publication"].to_representation(instance.publication),
             "updated_at": typed("updated_at", instance.updated_at),
@@ -417,6 +426,10 @@ class ProjectSerializer(RegistryModelSerializer):
     def validate_participants(self, participants):
         seen = set()
         for participant in participants:
+            # In a PATCH the nested fields are not required by DRF; a participant still needs both.
+            missing = [name for name in ("organisation", "role") if name not in participant]
+            if missing:
+                raise serializers.ValidationError(f"Each participant needs {' and '.join(missing)}.")
             key = (participant["organisation"].pk, participant["role"])
             if key in seen:
                 raise serializers.ValidationError(

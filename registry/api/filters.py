@@ -5,6 +5,7 @@ parameter and, for short vocabularies, lists the allowed values.
 """
 
 import datetime
+import re
 from decimal import Decimal, InvalidOperation
 
 import django_filters
@@ -15,6 +16,16 @@ from drf_spectacular.utils import extend_schema_field
 
 # Vocabularies up to this size are listed in full in error messages.
 LIST_ALLOWED_UP_TO = 40
+
+
+def reject_blank_items(values) -> None:
+    """``?x=a,,b`` or ``?x=,`` name an empty value: a 400, not a silently shorter list (``?x=`` means no filter)."""
+    if values is None:
+        return
+    raw = [values] if isinstance(values, str) else [str(value) for value in values]
+    listed = any(text.strip() for text in raw) or len(raw) > 1
+    if listed and any(not item.strip() for text in raw for item in text.split(",")):
+        raise ValidationError("An empty value in the list: give values separated by single commas.", code="blank")
 
 
 def split_values(values) -> list[str]:
@@ -35,6 +46,7 @@ class CommaOrRepeatedInput(forms.TextInput):
 
 class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
     def to_python(self, value):
+        reject_blank_items(value)
         return split_values(value)
 
     def validate(self, value):
@@ -51,6 +63,7 @@ class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
 
 class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
     def clean(self, value):
+        reject_blank_items(value)
         values = split_values(value)
         if not values:
             return self.queryset.none() if self.required else []
@@ -87,17 +100,38 @@ class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
+# A plain decimal number in ASCII; Decimal() alone would also take "1_000" and non-ASCII digits such as "١٢".
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER_LIMIT = Decimal("1e50")
+MAX_DECIMAL_PLACES = 20
+
+
 class StrictDecimalField(forms.DecimalField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        text = str(value).strip()
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text)
         except InvalidOperation:
             raise ValidationError(f"Enter a number; got {value!r}.", code="invalid") from None
         if not number.is_finite():
             raise ValidationError(f"Enter a finite number; got {value!r}.", code="invalid")
-        return number
+        if not PLAIN_NUMBER.fullmatch(text):
+            raise ValidationError(f"Enter a number; got {value!r}.", code="invalid")
+        # PostgreSQL's numeric cannot take 1e-999999999 or -1e999999: keep to what any filter could mean.
+        if not -NUMBER_LIMIT < number < NUMBER_LIMIT:
+            raise ValidationError(f"Enter a number between -1e50 and 1e50; got {value!r}.", code="invalid")
+        if number.is_zero():
+            return Decimal(0)  # without an exponent such as 0e-999999999's
+        sign, digits, exponent = number.as_tuple()
+        significant = "".join(map(str, digits)).rstrip("0")  # 1.500 has one decimal place
+        exponent += len(digits) - len(significant)
+        if exponent < -MAX_DECIMAL_PLACES:
+            raise ValidationError(
+                f"Enter a number with at most {MAX_DECIMAL_PLACES} decimal places; got {value!r}.", code="invalid"
+            )
+        return Decimal(f"{'-' if sign else ''}{significant}e{exponent}")
 
 
 @extend_schema_field({"type": "number"})
@@ -179,7 +213,7 @@ class SplitOrderingField(forms.CharField):
 
     def to_python(self, value):
         names = split_values(value)
-        unknown = [name for name in names if name.lstrip("-") not in self.allowed]
+        unknown = [name for name in names if name.removeprefix("-") not in self.allowed]
         if unknown:
             raise ValidationError(
                 f"Unknown ordering {', '.join(repr(u) for u in unknown)}. Allowed: {', '.join(self.allowed)} "
@@ -203,7 +237,7 @@ class NullsLastOrderingFilter(django_filters.Filter):
     def filter(self, qs, value):
         ordering = []
         for name in value or [self.default]:
-            field = self.param_map[name.lstrip("-")]
+            field = self.param_map[name.removeprefix("-")]
             descending = name.startswith("-")
             ordering.append(F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
         return qs.order_by(*ordering, self.tie_breaker)
@@ -228,6 +262,7 @@ class CodeListField(forms.Field):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
+        reject_blank_items(value)
         codes = split_values(value)
         invalid = [code for code in codes if len(code) != self.length or not code.isalpha() or not code.isascii()]
         if invalid:

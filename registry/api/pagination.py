@@ -5,6 +5,16 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 MAX_PAGE_SIZE = 500
+# Larger than any page number or size; longer digit strings stand for "huge" without int() parsing them.
+HUGE = 10**18
+
+
+def whole_number(raw: str) -> int | None:
+    """``raw`` as a non-negative int, or None. ASCII digits only: int() would choke on "²" or 5,000 digits."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    digits = raw.lstrip("0") or "0"
+    return int(digits) if len(digits) < len(str(HUGE)) else HUGE
 
 
 def parse_page_size(request, default: int) -> int:
@@ -12,9 +22,17 @@ def parse_page_size(request, default: int) -> int:
     raw = request.query_params.get("page_size")
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = whole_number(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationError({"page_size": [f"Must be a whole number from 1 to {MAX_PAGE_SIZE}; got {raw!r}."]})
-    return int(raw)
+    return size
+
+
+def document_bounds(parameters: list[dict], bounds: dict[str, dict]) -> list[dict]:
+    """Add the accepted range (``minimum``/``maximum``) to the pagination parameters of the OpenAPI schema."""
+    for parameter in parameters:
+        parameter["schema"].update(bounds.get(parameter["name"], {}))
+    return parameters
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -26,18 +44,36 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_page_size(self, request):
         return parse_page_size(request, self.page_size)
 
+    def get_page_number(self, request) -> int:
+        raw = request.query_params.get(self.page_query_param) or "1"
+        number = whole_number(raw)
+        if number is None or number < 1:
+            raise ValidationError({"page": [f"Must be a whole number from 1; got {raw!r}."]})
+        return number
+
+    def check_params(self, request) -> None:
+        """Refuse malformed paging parameters even where they are not used (exports return every row)."""
+        self.get_page_number(request)
+        self.get_page_size(request)
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         raw = request.query_params.get(self.page_query_param) or "1"
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValidationError({"page": [f"Must be a whole number from 1; got {raw!r}."]})
+        number = self.get_page_number(request)
         paginator = self.django_paginator_class(queryset, self.get_page_size(request))
         try:
-            self.page = paginator.page(int(raw))
+            self.page = paginator.page(number)
         except InvalidPage:
             message = f"Page {raw} is out of range (last page: {paginator.num_pages})."
             raise ValidationError({"page": [message]}) from None
         return list(self.page)
+
+    def get_schema_operation_parameters(self, view):
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": MAX_PAGE_SIZE},
+        }
+        return document_bounds(super().get_schema_operation_parameters(view), bounds)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -49,6 +85,15 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_page_size(self, request):
         return parse_page_size(request, self.page_size)
+
+    def get_schema_operation_parameters(self, view):
+        bounds = {self.page_size_query_param: {"minimum": 1, "maximum": MAX_PAGE_SIZE}}
+        return document_bounds(super().get_schema_operation_parameters(view), bounds)
+
+    def check_params(self, request) -> None:
+        """Refuse malformed paging parameters even where they are not used (exports return every row)."""
+        self.get_page_size(request)
+        self.decode_cursor(request)
 
     def decode_cursor(self, request):
         try:

@@ -1,0 +1,397 @@
+"""The seed loaders (projects.seed), the load_seed_data command and the committed fixtures they read."""
+
+import datetime
+import importlib.util
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from projects import choices, seed, services
+from projects.models import Corridor, InvestmentFigure, Pillar, Project, Sector, Source, StatusChange
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SHARED_CSV = PROJECT_DIR.parent / "shared" / "data" / "cpec_projects.csv"
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The fixtures loaded once for this module, inside a transaction rolled back after its last test.
+
+    Each test still runs in its own savepoint (the ``db`` fixture), so what a test writes is undone after it.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        counts = {**seed.load_vocabularies(), **seed.load_projects()}
+        yield counts
+        transaction.set_rollback(True)
+
+
+def snapshot() -> dict:
+    """Row counts of every projects table (history tables included) and every project's updated_at."""
+    counts = {model._meta.label: model.objects.count() for model in apps.get_app_config("projects").get_models()}
+    return {"counts": counts, "updated_at": dict(Project.objects.values_list("slug", "updated_at"))}
+
+
+def write_fixture(tmp_path: Path, projects: list[dict]) -> Path:
+    """A projects fixture with one source, https://example.org/seed-test, and the given project records."""
+    path = tmp_path / "projects.json"
+    sources = [{"url": "https://example.org/seed-test", "title": "Seed test", "publisher": "", "kind": "other"}]
+    data = {"sources": sources, "organisations": [], "projects": projects}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def minimal_project(slug: str, **fields) -> dict:
+    return {
+        "slug": slug,
+        "name": slug.replace("-", " ").title(),
+        "phase": "2",
+        "corridor": "growth",
+        "pillars": ["export"],
+        "sector": "industrial-sez",
+        "provinces": ["PK-SD"],
+        "publication": "published",
+        "sources": ["https://example.org/seed-test"],
+        "status_changes": [
+            {"status": "pipeline", "date": "2024-01-01", "source_url": "https://example.org/seed-test", "note": ""}
+        ],
+        **fields,
+    }
+
+
+# --- the real seed data -----------------------------------------------------------------------------------------
+
+
+def test_load_seed_data_on_empty_database_creates_every_record(seeded):
+    assert seeded == {
+        "corridors_created": 5,
+        "corridors_skipped": 0,
+        "pillars_created": 5,
+        "pillars_skipped": 0,
+        "sectors_created": 21,
+        "sectors_skipped": 0,
+        "sources_created": 223,
+        "sources_skipped": 0,
+        "organisations_created": 69,
+        "organisations_skipped": 0,
+        "projects_created": 62,
+        "projects_skipped": 0,
+    }
+
+
+def test_seed_projects_are_published_except_the_non_cpec_control_record(seeded, db):
+    assert Project.objects.count() == 62
+    assert Project.objects.published().count() == 61
+    assert list(Project.objects.filter(publication=choices.Publication.DRAFT).values_list("slug", flat=True)) == [
+        "chashma-nuclear-unit-5"
+    ]
+
+
+def test_seed_vocabularies_are_the_domain_tables(seeded, db):
+    assert [(c.order, c.code, c.name) for c in Corridor.objects.all()] == [
+        (1, "growth", "Growth Corridor"),
+        (2, "livelihood", "Livelihood Corridor"),
+        (3, "innovation", "Innovation Corridor"),
+        (4, "green", "Green Corridor"),
+        (5, "connectivity", "Regional Connectivity Corridor"),
+    ]
+    assert dict(Corridor.objects.values_list("code", "aliases")) == {
+        "growth": ["Corridor of Growth", "Corridor of Job Creation"],
+        "livelihood": ["Livelihood-enhancing Corridor", "Inclusive Regional Development Corridor"],
+        "innovation": ["Corridor of Innovation"],
+        "green": ["Corridor of Green Energy", "Corridor of Green Economy", "Green Development"],
+        "connectivity": ["Openness Corridor", "Corridor of Openness"],
+    }
+    assert [(p.code, p.name, p.aligned_corridor.code) for p in Pillar.objects.order_by("code")] == [
+        ("e-pakistan", "E-Pakistan", "innovation"),
+        ("energy", "Energy", "green"),
+        ("environment", "Environment", "green"),
+        ("equity", "Equity", "livelihood"),
+        ("export", "Export", "growth"),
+    ]
+    children = {
+        parent.code: sorted(parent.children.values_list("code", flat=True))
+        for parent in Sector.objects.filter(parent=None)
+    }
+    assert children == {
+        "agriculture": [],
+        "digital": [],
+        "energy": [
+            "energy-coal",
+            "energy-hydro",
+            "energy-nuclear",
+            "energy-solar",
+            "energy-transmission",
+            "energy-wind",
+        ],
+        "industrial": ["industrial-sez"],
+        "ports-logistics": [],
+        "social": ["social-education", "social-health", "social-water"],
+        "transport": ["transport-aviation", "transport-rail", "transport-road", "transport-urban-transit"],
+    }
+
+
+def test_seed_sahiwal_record_is_exact(seeded, db):
+    project = Project.objects.get(slug="sahiwal-coal-power-plant")
+
+    assert (project.name, project.phase, project.corridor.code, project.sector.code) == (
+        "Sahiwal 2x660 MW Coal-fired Power Plant",
+        "1",
+        "green",
+        "energy-coal",
+    )
+    assert list(project.pillars.values_list("code", flat=True)) == ["energy"]
+    assert list(project.provinces.values_list("code", flat=True)) == ["PK-PB"]
+    assert (project.latitude, project.longitude) == (Decimal("30.7135"), Decimal("73.2432"))
+    assert (project.capacity_value, project.capacity_unit) == (Decimal("1320"), "MW")
+    key_dates = (project.mou_signed_on, project.financial_close_on, project.construction_started_on)
+    assert key_dates == (datetime.date(2013, 11, 1), datetime.date(2017, 2, 1), datetime.date(2015, 7, 31))
+    assert project.completed_on == datetime.date(2017, 10, 28)
+    assert (project.status, project.status_since) == ("operational", datetime.date(2017, 10, 28))
+    assert (project.announced_usd, project.committed_usd, project.realised_usd, project.realisation_ratio) == (
+        Decimal("1912000000"),
+        None,
+        Decimal("1600000000"),
+        Decimal("0.8368"),
+    )
+    assert [(c.status, c.date, c.source.url) for c in project.status_changes.all()] == [
+        ("mou", datetime.date(2013, 11, 1), "https://www.gem.wiki/Sahiwal_power_station"),
+        ("implementation", datetime.date(2015, 7, 31), "http://pk.china-embassy.org/eng/zbgx/CPEC/t1627100.htm"),
+        (
+            "operational",
+            datetime.date(2017, 10, 28),
+            "https://www.nation.com.pk/26-Sep-2024/annual-capacity-test-for-sahiwal-coal-fired-power-plant-completed",
+        ),
+    ]
+    figures = [(f.kind, f.amount, f.currency, f.as_of, f.is_preferred, f.source.url) for f in project.investments.all()]
+    assert figures == [
+        ("announced", Decimal("1800000000"), "USD", datetime.date(2017, 8, 2), False,
+         "http://pakobserver.net/sahiwal-speed-bringing-cpec-fruition/"),
+        ("announced", Decimal("1912000000"), "USD", datetime.date(2024, 1, 1), True,
+         "https://www.brecorder.com/news/40333662/cpec-38-projects-worth-25bn-already-completed"),
+        ("realised", Decimal("1600000000"), "USD", datetime.date(2017, 12, 6), True,
+         "https://www.app.com.pk/work-on-power-projects-under-cpec-ahead-of-shcedule/"),
+    ]  # fmt: skip
+    assert sorted(project.participations.values_list("organisation__slug", "role")) == [
+        ("huaneng-shandong", "sponsor"),
+        ("icbc", "financier"),
+        ("shandong-ruyi", "sponsor"),
+    ]
+    assert list(project.external_ids.values_list("scheme", "value")) == [("gem", "Sahiwal_power_station")]
+    assert project.sources.count() == 8
+
+
+def test_seed_history_keeps_the_registry_rules_where_the_data_would_break_them(seeded, db):
+    orange_line = Project.objects.get(slug="lahore-orange-line")
+    m6 = Project.objects.get(slug="m6-sukkur-hyderabad-motorway")
+    azad_pattan = Project.objects.get(slug="azad-pattan-hydropower")
+
+    # The loan agreements came after construction began: not a backward "mou" step, but still the key date.
+    assert list(orange_line.status_changes.values_list("status", "date")) == [
+        ("implementation", datetime.date(2015, 10, 25)),
+        ("operational", datetime.date(2020, 10, 25)),
+    ]
+    assert orange_line.mou_signed_on == datetime.date(2015, 12, 21)
+    # A foundation-stone ceremony in the MoU column is neither an agreement nor a construction start.
+    assert list(m6.status_changes.values_list("status", "date")) == [("pipeline", datetime.date(2025, 10, 1))]
+    assert m6.mou_signed_on is None
+    # "pipeline (agreements signed ...)" after signed agreements confirms the mou stage instead of moving back.
+    assert list(azad_pattan.status_changes.values_list("status", "date")) == [
+        ("mou", datetime.date(2020, 7, 6)),
+        ("mou", datetime.date(2024, 8, 21)),
+    ]
+    assert '"pipeline (agreements signed, financial close pending)"' in azad_pattan.status_changes.last().note
+
+
+def test_seed_statuses_follow_the_mapping(seeded, db):
+    statuses = dict.fromkeys(choices.Status.values, 0)
+    for status in Project.objects.values_list("status", flat=True):
+        statuses[status] += 1
+
+    assert statuses == {
+        "pipeline": 7,
+        "mou": 4,
+        "implementation": 12,
+        "operational": 36,
+        "suspended": 2,
+        "cancelled": 1,
+    }
+    assert Project.objects.get(slug="rahim-yar-khan-coal-power-plant").status == "cancelled"
+
+
+def test_seed_figures_and_status_changes_cite_their_projects_sources(seeded, db):
+    uncited = [
+        f"{row.project.slug}: {row}"
+        for model in (StatusChange, InvestmentFigure)
+        for row in model.objects.select_related("project", "source")
+        if not row.project.sources.filter(pk=row.source_id).exists() or not row.source.url
+    ]
+
+    assert uncited == []
+    assert StatusChange.objects.count() == 123
+    assert InvestmentFigure.objects.count() == 75
+    assert Project.objects.filter(status="").count() == 0
+
+
+def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
+    drift = {}
+    for project in Project.objects.all():
+        fresh = services.compute_derived(project)
+        stored = {name: getattr(project, name) for name in fresh}
+        if stored != fresh:
+            drift[project.slug] = (stored, fresh)
+
+    assert drift == {}
+
+
+def test_seed_second_load_creates_and_changes_nothing(seeded, db):
+    before = snapshot()
+
+    counts = {**seed.load_vocabularies(), **seed.load_projects()}
+
+    assert counts == {
+        "corridors_created": 0,
+        "corridors_skipped": 5,
+        "pillars_created": 0,
+        "pillars_skipped": 5,
+        "sectors_created": 0,
+        "sectors_skipped": 21,
+        "sources_created": 0,
+        "sources_skipped": 223,
+        "organisations_created": 0,
+        "organisations_skipped": 69,
+        "projects_created": 0,
+        "projects_skipped": 62,
+    }
+    assert snapshot() == before
+
+
+def test_seed_second_load_keeps_editors_changes(seeded, db):
+    project = Project.objects.get(slug="karot-hydropower")
+    services.project_update(project=project, name="Karot Hydropower Project (edited)")
+    source = Source.objects.get(url="https://dawn.com/news/1321768")
+    source.title = "Hub ground-breaking"
+    source.save()
+
+    seed.load_projects()
+
+    assert Project.objects.get(slug="karot-hydropower").name == "Karot Hydropower Project (edited)"
+    assert Source.objects.get(url="https://dawn.com/news/1321768").title == "Hub ground-breaking"
+
+
+def test_load_seed_data_command_reports_what_it_did(seeded, db):
+    out = io.StringIO()
+
+    call_command("load_seed_data", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "projects.seed.load_vocabularies: corridors 0 created, 5 skipped; pillars 0 created, 5 skipped; "
+        "sectors 0 created, 21 skipped",
+        "projects.seed.load_projects: sources 0 created, 223 skipped; organisations 0 created, 69 skipped; "
+        "projects 0 created, 62 skipped",
+        "Seed data already loaded.",
+    ]
+
+
+# --- refusals ---------------------------------------------------------------------------------------------------
+
+
+def test_load_projects_refuses_an_invalid_project_and_loads_the_others(seeded, db, tmp_path):
+    path = write_fixture(
+        tmp_path,
+        [
+            minimal_project("seed-test-valid"),
+            minimal_project("seed-test-outside-pakistan", latitude=10, longitude=70),
+        ],
+    )
+
+    with pytest.raises(seed.SeedDataError) as raised:
+        seed.load_projects(path)
+
+    assert "seed-test-outside-pakistan: latitude: Latitude 10 is outside Pakistan" in str(raised.value)
+    assert "1 project(s)" in str(raised.value)
+    assert Project.objects.filter(slug="seed-test-valid").exists()
+    assert not Project.objects.filter(slug="seed-test-outside-pakistan").exists()
+
+
+def test_load_projects_refuses_a_backward_status_history(seeded, db, tmp_path):
+    history = [
+        {"status": "operational", "date": "2020-01-01", "source_url": "https://example.org/seed-test", "note": ""},
+        {"status": "pipeline", "date": "2021-01-01", "source_url": "https://example.org/seed-test", "note": ""},
+    ]
+    path = write_fixture(tmp_path, [minimal_project("seed-test-backward", status_changes=history)])
+
+    with pytest.raises(seed.SeedDataError) as raised:
+        seed.load_projects(path)
+
+    assert "seed-test-backward: status: A project cannot move back from operational to pipeline" in str(raised.value)
+    assert not Project.objects.filter(slug="seed-test-backward").exists()
+
+
+def test_load_projects_names_a_source_missing_from_the_fixture(seeded, db, tmp_path):
+    path = write_fixture(tmp_path, [minimal_project("seed-test-unsourced", sources=["https://example.org/not-listed"])])
+
+    with pytest.raises(seed.SeedDataError) as raised:
+        seed.load_projects(path)
+
+    assert "seed-test-unsourced: cites https://example.org/not-listed, which is not in the fixture's sources." in str(
+        raised.value
+    )
+
+
+def test_load_projects_names_missing_vocabulary_before_writing(seeded, db, tmp_path):
+    path = write_fixture(tmp_path, [minimal_project("seed-test-unknown-corridor", corridor="no-such-corridor")])
+
+    with pytest.raises(seed.SeedDataError) as raised:
+        seed.load_projects(path)
+
+    assert str(raised.value).startswith(
+        "Missing vocabulary entries: corridor 'no-such-corridor'. Load the vocabularies"
+    )
+    assert not Source.objects.filter(url="https://example.org/seed-test").exists()
+
+
+def test_load_seed_data_command_turns_refusals_into_a_command_error(seeded, db, tmp_path, monkeypatch):
+    path = write_fixture(tmp_path, [minimal_project("seed-test-bad-phase", phase="3")])
+    monkeypatch.setattr(seed, "PROJECTS_FILE", path)
+
+    with pytest.raises(CommandError) as raised:
+        call_command("load_seed_data", stdout=io.StringIO())
+
+    assert str(raised.value).startswith("projects.seed.load_projects: 1 project(s) of")
+    assert "seed-test-bad-phase: phase: Value '3' is not a valid choice." in str(raised.value)
+
+
+# --- the committed fixture files --------------------------------------------------------------------------------
+
+
+def test_vocabularies_fixture_is_in_django_fixture_format(db):
+    text = (PROJECT_DIR / "fixtures" / "vocabularies.json").read_text(encoding="utf-8")
+
+    objects = [item.object for item in serializers.deserialize("json", text)]
+
+    assert [type(obj).__name__ for obj in objects].count("Corridor") == 5
+    assert [type(obj).__name__ for obj in objects].count("Pillar") == 5
+    assert [type(obj).__name__ for obj in objects].count("Sector") == 21
+
+
+@pytest.mark.skipif(not SHARED_CSV.exists(), reason="the shared seed CSV is not next to this checkout")
+def test_build_projects_reproduces_the_committed_fixture(tmp_path):
+    spec = importlib.util.spec_from_file_location("build_projects", PROJECT_DIR / "fixtures" / "build_projects.py")
+    build_projects = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_projects)
+    output = tmp_path / "projects.json"
+
+    exit_code = build_projects.main([str(SHARED_CSV), "--output", str(output)])
+
+    assert exit_code == 0
+    assert output.read_text(encoding="utf-8") == (PROJECT_DIR / "fixtures" / "projects.json").read_text(
+        encoding="utf-8"
+    )
