@@ -45,3 +45,10 @@ def test_healthz_post_is_refused(client, db):
     response = client.post("/healthz")
 
     assert response.status_code == 405
+
+
+def test_unknown_api_url_is_json_404(client, db):
+    response = client.get("/api/v1/nope/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

@@ -14,9 +14,15 @@ from projects.models import Project
 from projects.stats import DIMENSIONS, investment_stats
 from projects.visibility import visible_projects
 from registry.api import filters
-from registry.api.pagination import parse_page_size
+from registry.api.pagination import MAX_PAGE_SIZE, parse_page_size
 from registry.api.renderers import ORJSONRenderer
-from registry.api.views import ConditionalMixin, StrictQueryParamsMixin
+from registry.api.views import ConditionalMixin, StrictQueryParamsMixin, form_errors
+
+
+class StatsFilterSet(ProjectFilterSet):
+    """The project filters without ``ordering``: statistics have no order to set."""
+
+    ordering = None
 
 
 class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
@@ -24,7 +30,7 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
 
     queryset = Project.objects.all()
     serializer_class = serializers.InvestmentStatsSerializer
-    filterset_class = ProjectFilterSet
+    filterset_class = StatsFilterSet
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     permission_classes = [AllowAny]
@@ -34,7 +40,7 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         return visible_projects(self.request.user)
 
     def accepted_query_params(self):
-        accepted = {"format", "group_by", *ProjectFilterSet.base_filters} - {"ordering"}
+        accepted = {"format", "group_by", *StatsFilterSet.base_filters}
         if not self.user_is_editor():
             accepted -= ProjectFilterSet.EDITOR_ONLY
         return accepted
@@ -69,9 +75,9 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
     )
     def get(self, request):
         group_by = self.group_by()
-        filterset = ProjectFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
+        filterset = StatsFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
-            raise exceptions.ValidationError(filterset.errors)
+            raise form_errors(filterset.errors)
         return Response(investment_stats(filterset.qs, group_by))
 
 
@@ -115,7 +121,11 @@ class ChangeFeedView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericA
                 description="Kinds of record, comma-separated.",
             ),
             OpenApiParameter("cursor", str, description="The opaque cursor from a `next` link."),
-            OpenApiParameter("page_size", int, description="Entries per page (1–500, default 50)."),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description=f"Entries per page (1–{MAX_PAGE_SIZE}, default 50).",
+            ),
         ],
     )
     def get(self, request):
@@ -123,7 +133,7 @@ class ChangeFeedView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericA
             data={"since": request.query_params.get("since"), "model": request.query_params.getlist("model")}
         )
         if not form.is_valid():
-            raise exceptions.ValidationError(form.errors)
+            raise form_errors(form.errors)
         cursor = request.query_params.get("cursor")
         entries, next_cursor = changes.change_feed(
             editor=self.user_is_editor(),

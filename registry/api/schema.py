@@ -2,8 +2,9 @@
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.plumbing import build_basic_type, force_instance, is_list_serializer
 from drf_spectacular.types import OpenApiTypes
+from rest_framework.permissions import SAFE_METHODS
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -21,6 +22,39 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSV, GEOJSON = "text/csv", "application/geo+json"
+CSV_SCHEMA = {
+    "type": "string",
+    "description": "The whole filtered list as CSV: a header row of field names, list fields joined with ';'.",
+}
+
+
+def feature_collection_schema(properties: dict) -> dict:
+    """A GeoJSON FeatureCollection of the list's rows: each row's fields are its feature's properties."""
+    point = {
+        "type": "object",
+        "nullable": True,
+        "description": "The row's location as a GeoJSON Point (longitude, latitude), or null.",
+        "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        },
+    }
+    feature = {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": point, "properties": properties},
+    }
+    return {
+        "type": "object",
+        "description": "The whole filtered list as a GeoJSON FeatureCollection.",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": feature},
+        },
+    }
 
 
 def error_response(description: str) -> dict:
@@ -28,14 +62,34 @@ def error_response(description: str) -> dict:
 
 
 class RegistryAutoSchema(AutoSchema):
+    def get_auth(self):
+        auths = super().get_auth()
+        # drf-spectacular only knows AllowAny and IsAuthenticatedOrReadOnly: anonymous reads under
+        # DjangoModelPermissionsOrAnonReadOnly must be documented as needing no credentials too.
+        anonymous_reads = any(
+            getattr(permission, "authenticated_users_only", True) is False for permission in self.view.get_permissions()
+        )
+        if anonymous_reads and self.method in SAFE_METHODS and {} not in auths:
+            auths.append({})
+        return auths
+
     def get_tags(self):
         parts = [part for part in self.path.split("/") if part]
         if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
             return [parts[3] if parts[2] == "stats" and len(parts) > 3 else parts[2]]
         return super().get_tags()
 
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            # The filters, the pagination and the cursor read an empty value as "not given"; `format` does not.
+            if parameter["in"] == "query" and not parameter.get("required") and parameter["name"] != "format":
+                parameter["allowEmptyValue"] = True
+        return operation
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        self._document_exports(responses.get("200", {}).get("content", {}))
         codes = ["400", "429"]
         if self.method in WRITE_METHODS:
             codes += ["401", "403"]
@@ -48,6 +102,17 @@ class RegistryAutoSchema(AutoSchema):
         for code in codes:
             responses.setdefault(code, error_response(ERRORS[code]))
         return responses
+
+    def _document_exports(self, content: dict) -> None:
+        """CSV and GeoJSON exports are the whole list, not the JSON page: say what they are."""
+        if CSV in content:
+            content[CSV] = {"schema": CSV_SCHEMA}
+        if GEOJSON in content:
+            serializer = force_instance(self.get_response_serializers())
+            if is_list_serializer(serializer):
+                serializer = serializer.child
+            item = self.resolve_serializer(serializer, "response").ref
+            content[GEOJSON] = {"schema": feature_collection_schema(item)}
 
 
 class SourceReferenceFieldExtension(OpenApiSerializerFieldExtension):

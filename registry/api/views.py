@@ -1,10 +1,12 @@
 """Behaviour every registry viewset shares: strict query parameters, exports, ETags, JSON errors."""
 
 import hashlib
+from itertools import islice
 
 from django.db import transaction
 from django.http import HttpResponseNotModified
 from django.utils.http import parse_etags
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 
@@ -21,6 +23,27 @@ from registry.api.renderers import (
 )
 
 ALWAYS_ACCEPTED = {"format"}
+
+
+def form_errors(errors) -> exceptions.ValidationError:
+    """A form's or filterset's errors as a 400. Unlike django-filter, do not %-format messages that have no
+    parameters: they quote the caller's input, which may hold a ``%``."""
+    detail = {}
+    for name, error_list in errors.items():
+        detail[name] = [
+            exceptions.ErrorDetail(message, code=error.code) for error in error_list.as_data() for message in error
+        ]
+    return exceptions.ValidationError(detail)
+
+
+class FilterBackend(DjangoFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise form_errors(filterset.errors)
+        return filterset.qs
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -84,6 +107,14 @@ class StrictQueryParamsMixin:
         super().initial(request, *args, **kwargs)
         self.check_query_params(request)
 
+    def check_permissions(self, request):
+        # A method the route does not offer is a 405 for everyone (before credentials and query parameters are
+        # judged), not a 401/403 that suggests credentials would help. Handlers are bound per route.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().check_permissions(request)
+
     def perform_content_negotiation(self, request, force=False):
         # Validate `format` ourselves (a 400, not DRF's 404) before negotiation uses it.
         requested = request.query_params.get("format")
@@ -93,7 +124,7 @@ class StrictQueryParamsMixin:
 
 
 class ConditionalMixin:
-    """``ETag`` on GET (304 on ``If-None-Match``); ``If-Match`` on PUT/PATCH/DELETE (412 when it changed)."""
+    """``ETag`` on GET (304 on ``If-None-Match``)."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -118,6 +149,11 @@ class ConditionalMixin:
                         not_modified[header] = response[header]
                 return not_modified
         return response
+
+
+class IfMatchMixin:
+    """``If-Match`` on PUT/PATCH/DELETE (412 when it changed). Only for viewsets that write: defining ``update``
+    and ``destroy`` makes the router route PUT and DELETE to them."""
 
     def current_etag(self, instance) -> str:
         data = self.get_serializer(instance).data
@@ -162,10 +198,21 @@ class ExportMixin:
         return renderers
 
     def export_rows(self, queryset):
-        serializer_class = self.get_export_serializer_class()
-        context = self.get_serializer_context()
-        for instance in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-            yield serializer_class(instance, context=context).data
+        # One serializer for every row, as a list serializer does: building one per row (deep-copying its fields)
+        # cost milliseconds per row, minutes for a whole-registry export.
+        serializer = self.get_export_serializer_class()(context=self.get_serializer_context())
+        instances = queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        while batch := list(islice(instances, EXPORT_CHUNK_SIZE)):
+            for instance in self.prepare_rows(batch):
+                yield serializer.to_representation(instance)
+
+    def prepare_rows(self, instances: list) -> list:
+        """Load, in a few queries for the whole batch, what the list serializer reads of a page or export chunk."""
+        return instances
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return self.prepare_rows(page) if page is not None and self.action == "list" else page
 
     def csv_row(self, row: dict) -> dict:
         """Flatten a row for CSV; lists are joined with ';' by the writer."""
@@ -184,6 +231,8 @@ class ExportMixin:
         export_format = getattr(request.accepted_renderer, "format", "json")
         if export_format not in EXPORT_FORMATS:
             return super().list(request, *args, **kwargs)
+        if self.paginator is not None and hasattr(self.paginator, "check_params"):
+            self.paginator.check_params(request)
         queryset = self.filter_queryset(self.get_queryset())
         rows = self.export_rows(queryset)
         if export_format == "csv":
@@ -200,10 +249,15 @@ class ExportMixin:
 class RegistryViewSetMixin(StrictQueryParamsMixin, ConditionalMixin, ExportMixin):
     """Mix into every registry viewset (before the DRF base class)."""
 
+    # Any identifier reaches the view, so that a malformed one is the API's JSON 404, not Django's HTML page.
+    lookup_value_regex = "[^/]+"
+
+    filter_backends = [FilterBackend]
+
 
 class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-class RegistryModelViewSet(RegistryViewSetMixin, viewsets.ModelViewSet):
+class RegistryModelViewSet(IfMatchMixin, RegistryViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
