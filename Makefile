@@ -8,7 +8,7 @@ PORT ?= 8000
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=registry.settings DEBUG=0 ALLOWED_HOSTS=registry.example.org \
 	SECRET_KEY=deploy-check-$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')
 
-.PHONY: venv run serve test lint checks pytest clean
+.PHONY: venv run serve test lint checks pytest clean backup restore
 
 venv: $(VENV)/.installed
 
@@ -39,6 +39,14 @@ serve: venv
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn --config registry/gunicorn.conf.py
+
+# Data safety: the whole registry, history included (the file holds password hashes and API tokens).
+backup: venv
+	$(PY) manage.py backup_registry $(if $(FILE),--output $(FILE))
+
+restore: venv
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/cpec-registry-<time>.json.gz"; exit 2; }
+	$(PY) manage.py restore_registry $(FILE)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.urls import path
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -197,6 +198,16 @@ class StalenessFilter(admin.SimpleListFilter):
 @admin.register(Project)
 class ProjectAdmin(RegistryHistoryAdmin):
     form = ProjectAdminForm
+    change_list_template = "admin/projects/project/change_list.html"
+
+    def get_urls(self):
+        recover = path(
+            "recover-deleted/",
+            self.admin_site.admin_view(recover_deleted_projects_view),
+            name="projects_project_recover_deleted",
+        )
+        return [recover, *super().get_urls()]
+
     inlines = [StatusChangeInline, InvestmentFigureInline, ParticipationInline, ExternalIdentifierInline]
     list_display = [
         "name",
@@ -332,3 +343,31 @@ class ProjectAdmin(RegistryHistoryAdmin):
         if selected > changed:
             message += f" {selected - changed} already {'published' if published else 'in draft'}."
         self.message_user(request, message, messages.SUCCESS)
+
+
+def recover_deleted_projects_view(request):
+    """List deleted projects and recover one (``projects.recovery``), for editors who may add projects."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+    from django.template.response import TemplateResponse
+    from django.urls import reverse
+
+    from projects.recovery import deleted_projects, project_restore
+
+    if not request.user.has_perm("projects.add_project"):
+        raise PermissionDenied
+    if request.method == "POST":
+        raw = request.POST.get("history_id", "")
+        if not raw.isdigit():
+            messages.error(request, "Choose a deleted project to recover.")
+        else:
+            try:
+                project = project_restore(history_id=int(raw))
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, f"Recovered {project.name}.")
+                return redirect(reverse("admin:projects_project_change", args=[project.pk]))
+    context = {**admin.site.each_context(request), "title": "Recover deleted projects", "deleted": deleted_projects()}
+    return TemplateResponse(request, "admin/projects/project/recover_deleted.html", context)

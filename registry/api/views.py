@@ -261,3 +261,8 @@ class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSe
 
 class RegistryModelViewSet(IfMatchMixin, RegistryViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        # The row, its history entry and its many-to-many links are stored together or not at all.
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
