@@ -16,9 +16,10 @@ def replica_reads(settings):
 
 
 def _query_counts(call):
-    with CaptureQueriesContext(connections["replica_0"]) as replica, CaptureQueriesContext(
-        connections["default"]
-    ) as primary:
+    with (
+        CaptureQueriesContext(connections["replica_0"]) as replica,
+        CaptureQueriesContext(connections["default"]) as primary,
+    ):
         response = call()
     return response, len(replica), len(primary)
 
