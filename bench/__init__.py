@@ -1,0 +1,1 @@
+"""Benchmarks of the registry API at scale (see bench/README.md)."""

@@ -1,0 +1,326 @@
+"""Baselines for bench/run.py: the least work that returns the same rows as the API for the same filters.
+
+Plain Django views, no DRF: ``values()`` queries and orjson (and, for statistics, one hand-written SQL GROUP BY).
+They read only the few query parameters the benchmark sends and skip validation, content negotiation, ETags and
+permissions, so the ratio API/baseline is what the API's machinery costs. Published projects only, as an anonymous
+reader sees them. bench/run.py checks that each baseline's rows equal the API's.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+
+import orjson
+from django.db import connection
+from django.db.models import F, Q
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+
+from indicators.models import Observation
+from projects import choices
+from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, StatusChange, stale_condition
+from registry.api.renderers import csv_cell, json_default
+
+PUBLISHED = choices.Publication.PUBLISHED
+PROJECT_VALUES = [
+    "id",
+    "slug",
+    "name",
+    "summary",
+    "phase",
+    "corridor__code",
+    "sector__code",
+    "status",
+    "status_since",
+    "place_name",
+    "latitude",
+    "longitude",
+    "capacity_value",
+    "capacity_unit",
+    "announced_usd",
+    "committed_usd",
+    "realised_usd",
+    "realisation_ratio",
+    "publication",
+    "updated_at",
+]
+DETAIL_VALUES = ["mou_signed_on", "financial_close_on", "construction_started_on", "completed_on"]
+SOURCE_VALUES = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
+
+
+def json_response(data) -> HttpResponse:
+    return HttpResponse(orjson.dumps(data, default=json_default), content_type="application/json")
+
+
+def _split(request, name: str) -> list[str]:
+    return [item for value in request.GET.getlist(name) for item in value.split(",") if item]
+
+
+def published_projects(request):
+    """The benchmark's project filters (corridor, status) and ordering, as plain ORM calls."""
+    queryset = Project.objects.filter(publication=PUBLISHED)
+    if corridors := _split(request, "corridor"):
+        queryset = queryset.filter(corridor__code__in=corridors)
+    if statuses := _split(request, "status"):
+        queryset = queryset.filter(status__in=statuses)
+    ordering = []
+    for name in _split(request, "ordering") or ["name"]:
+        column = F(name.lstrip("-"))
+        ordering.append(column.desc(nulls_last=True) if name.startswith("-") else column.asc(nulls_last=True))
+    return queryset.order_by(*ordering, "slug")
+
+
+def _grouped(rows: Iterable[tuple]) -> dict[int, list]:
+    groups = defaultdict(list)
+    for project_id, *value in rows:
+        groups[project_id].append(value[0] if len(value) == 1 else value)
+    return groups
+
+
+def project_rows(rows: list[dict], base_url: str) -> list[dict]:
+    """Projects in the API's list shape, with pillars, provinces and participants from three more queries."""
+    ids = [row["id"] for row in rows]
+    pillars = _grouped(
+        Project.pillars.through.objects.filter(project_id__in=ids)
+        .order_by("pillar__code")
+        .values_list("project_id", "pillar__code")
+    )
+    provinces = _grouped(
+        Project.provinces.through.objects.filter(project_id__in=ids)
+        .order_by("province_id")
+        .values_list("project_id", "province_id")
+    )
+    participants = _grouped(
+        Participation.objects.filter(project_id__in=ids)
+        .order_by("role", "organisation__slug")
+        .values_list("project_id", "organisation__slug", "organisation__name", "role", "note")
+    )
+    stale = set(
+        Project.objects.filter(stale_condition(), id__in=ids).values_list("id", flat=True)
+    )  # the same cut-off date as the API
+    return [
+        {
+            "slug": row["slug"],
+            "name": row["name"],
+            "summary": row["summary"],
+            "phase": row["phase"],
+            "corridor": row["corridor__code"],
+            "pillars": pillars[row["id"]],
+            "sector": row["sector__code"],
+            "status": row["status"] or None,
+            "status_since": row["status_since"],
+            "is_stale": row["id"] in stale,
+            "provinces": provinces[row["id"]],
+            "place_name": row["place_name"],
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "capacity_value": row["capacity_value"],
+            "capacity_unit": row["capacity_unit"] or None,
+            "announced_usd": row["announced_usd"],
+            "committed_usd": row["committed_usd"],
+            "realised_usd": row["realised_usd"],
+            "realisation_ratio": row["realisation_ratio"],
+            "participants": [
+                {"organisation": slug, "name": name, "role": role, "note": note}
+                for slug, name, role, note in participants[row["id"]]
+            ],
+            "publication": row["publication"],
+            "updated_at": row["updated_at"],
+            "url": f"{base_url}{row['slug']}/",
+        }
+        for row in rows
+    ]
+
+
+def _projects_url(request) -> str:
+    return request.build_absolute_uri(reverse("project-list"))
+
+
+def project_list(request):
+    """One page of projects with the page's count, like ``GET /api/v1/projects/``."""
+    queryset = published_projects(request)
+    size = int(request.GET.get("page_size", 50))
+    rows = list(queryset.values(*PROJECT_VALUES)[:size])
+    return json_response({"count": queryset.count(), "results": project_rows(rows, _projects_url(request))})
+
+
+def project_detail(request, slug: str):
+    row = Project.objects.filter(publication=PUBLISHED, slug=slug).values(*PROJECT_VALUES, *DETAIL_VALUES).first()
+    if row is None:
+        return json_response({"detail": "Not found."})
+    data = project_rows([row], _projects_url(request))[0]
+    del data["url"]
+    data.update({name: row[name] for name in DETAIL_VALUES})
+
+    def source(prefix_row: dict, prefix: str = "source__") -> dict:
+        return {name: prefix_row[prefix + name] for name in SOURCE_VALUES}
+
+    history = StatusChange.objects.filter(project_id=row["id"]).order_by("date", "id")
+    data["status_history"] = [
+        {"id": item["id"], "status": item["status"], "date": item["date"], "note": item["note"], "source": source(item)}
+        for item in history.values("id", "status", "date", "note", *(f"source__{name}" for name in SOURCE_VALUES))
+    ]
+    claims = InvestmentFigure.objects.filter(project_id=row["id"]).order_by("kind", "as_of", "id")
+    claim_values = ["id", "kind", "amount", "currency", "amount_usd", "amount_usd_converted", "as_of", "is_preferred"]
+    data["investments"] = [
+        {**{name: item[name] for name in claim_values}, "note": item["note"], "source": source(item)}
+        for item in claims.values(*claim_values, "note", *(f"source__{name}" for name in SOURCE_VALUES))
+    ]
+    data["external_ids"] = list(
+        ExternalIdentifier.objects.filter(project_id=row["id"])
+        .order_by("scheme", "value")
+        .values("scheme", "value", "url")
+    )
+    sources = Project.sources.through.objects.filter(project_id=row["id"]).order_by("source_id")
+    data["sources"] = [source(item) for item in sources.values(*(f"source__{name}" for name in SOURCE_VALUES))]
+    data["observations_url"] = request.build_absolute_uri(reverse("observation-list")) + f"?project={slug}"
+    data["url"] = f"{_projects_url(request)}{slug}/"
+    return json_response(data)
+
+
+def project_csv(request):
+    """Every filtered project as CSV, streamed: rows from ``values().iterator()``, related codes per 1000 rows."""
+    queryset = published_projects(request).values(*PROJECT_VALUES)
+    base_url = _projects_url(request)
+    columns = LIST_COLUMNS
+
+    def chunks() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        batch = []
+        for row in queryset.iterator(chunk_size=1000):
+            batch.append(row)
+            if len(batch) == 1000:
+                yield _csv_batch(writer, buffer, columns, batch, base_url)
+                batch = []
+        yield _csv_batch(writer, buffer, columns, batch, base_url)
+
+    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="baseline.csv"'
+    return response
+
+
+LIST_COLUMNS = [
+    "slug",
+    "name",
+    "summary",
+    "phase",
+    "corridor",
+    "pillars",
+    "sector",
+    "status",
+    "status_since",
+    "is_stale",
+    "provinces",
+    "place_name",
+    "latitude",
+    "longitude",
+    "capacity_value",
+    "capacity_unit",
+    "announced_usd",
+    "committed_usd",
+    "realised_usd",
+    "realisation_ratio",
+    "participants",
+    "publication",
+    "updated_at",
+    "url",
+]
+
+
+def _csv_batch(writer, buffer: io.StringIO, columns: list[str], rows: list[dict], base_url: str) -> bytes:
+    for item in project_rows(rows, base_url):
+        item["participants"] = [f"{p['organisation']}:{p['role']}" for p in item["participants"]]
+        item["updated_at"] = item["updated_at"].isoformat()
+        writer.writerow([csv_cell(item[column]) for column in columns])
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+STATS_SQL = """
+    SELECT c.code, p.status, GROUPING(c.code, p.status) AS is_total,
+           COUNT(*), SUM(p.announced_usd), SUM(p.committed_usd), SUM(p.realised_usd),
+           SUM(p.announced_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL),
+           SUM(p.realised_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL)
+    FROM projects_project p JOIN projects_corridor c ON c.id = p.corridor_id
+    WHERE p.publication = %s
+    GROUP BY GROUPING SETS ((c.code, p.status), ())
+    ORDER BY is_total DESC, c.code, p.status
+"""
+
+
+def investment_stats(request):
+    """``stats/investment?group_by=corridor,status`` over published projects: one GROUP BY with a totals set."""
+    with connection.cursor() as cursor:
+        cursor.execute(STATS_SQL, [PUBLISHED])
+        rows = cursor.fetchall()
+
+    def figures(row) -> dict:
+        count, announced, committed, realised, with_both_announced, with_both_realised = row[3:]
+        ratio = None
+        if with_both_announced and with_both_realised is not None:
+            ratio = (with_both_realised / with_both_announced).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return {
+            "project_count": count,
+            "announced_usd": announced,
+            "committed_usd": committed,
+            "realised_usd": realised,
+            "realisation_ratio": ratio,
+        }
+
+    totals = figures(rows[0])
+    groups = [{"corridor": row[0], "status": row[1] or None, **figures(row)} for row in rows[1:]]
+    return json_response({"group_by": ["corridor", "status"], "totals": totals, "groups": groups})
+
+
+OBSERVATION_VALUES = [
+    "id",
+    "indicator__code",
+    "scope",
+    "province_id",
+    "corridor__code",
+    "project__slug",
+    "period_start",
+    "period_end",
+    "kind",
+    "value",
+    "source_id",
+    "note",
+]
+
+
+def observation_list(request):
+    """One page of observations in (period_start, id) order, like the API's cursor pages (without the cursor)."""
+    queryset = Observation.objects.filter(~Q(scope="project") | Q(project__publication=PUBLISHED))
+    if indicators := _split(request, "indicator"):
+        queryset = queryset.filter(indicator__code__in=indicators)
+    if scopes := _split(request, "scope"):
+        queryset = queryset.filter(scope__in=scopes)
+    if kinds := _split(request, "kind"):
+        queryset = queryset.filter(kind__in=kinds)
+    if after := request.GET.get("period_after"):
+        queryset = queryset.filter(period_end__gte=after)
+    size = int(request.GET.get("page_size", 50))
+    base_url = request.build_absolute_uri(reverse("observation-list"))
+    results = [
+        {
+            "id": row["id"],
+            "indicator": row["indicator__code"],
+            "scope": row["scope"],
+            "subject": row["province_id"] or row["corridor__code"] or row["project__slug"],
+            "period_start": row["period_start"],
+            "period_end": row["period_end"],
+            "kind": row["kind"],
+            "value": row["value"],
+            "source": row["source_id"],
+            "note": row["note"],
+            "url": f"{base_url}{row['id']}/",
+        }
+        for row in queryset.order_by("period_start", "id").values(*OBSERVATION_VALUES)[:size]
+    ]
+    return json_response({"results": results})
