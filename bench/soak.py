@@ -70,7 +70,7 @@ class Stats:
 
 def request(port, method, path, body=None, token=None, timeout=60):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "text/csv" if "format=csv" in path else "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
     if body is not None:
@@ -208,7 +208,11 @@ def main():
     )
     if server.returncode not in (0, -15) and server.stderr:
         print(server.stderr.read()[-2000:])
-    ok = server_errors == 0 and stats.socket_errors == 0 and not lost and summary_kept
+    unexpected = sum(
+        count for codes in stats.statuses.values() for code, count in codes.items() if not 200 <= code < 300
+    )
+    print(f"non-2xx responses: {unexpected}")
+    ok = unexpected == 0 and stats.socket_errors == 0 and not lost and summary_kept
     print("soak: PASS" if ok else "soak: FAIL")
     return 0 if ok else 1
 
