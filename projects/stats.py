@@ -21,7 +21,8 @@ HAS_BOTH = Q(announced_usd__isnull=False, realised_usd__isnull=False)
 
 def _aggregates() -> dict:
     return {
-        "project_count": Count("id", distinct=True),
+        # A project is one row of its group (each of its pillars or provinces is one row of the join): no DISTINCT.
+        "project_count": Count("id"),
         "sum_announced": Sum("announced_usd"),
         "sum_committed": Sum("committed_usd"),
         "sum_realised": Sum("realised_usd"),
@@ -43,10 +44,13 @@ def _finish(row: dict) -> dict:
 
 def investment_stats(projects: QuerySet, group_by: list[str]) -> dict:
     """Totals and groups for ``projects`` (already filtered to what the reader may see)."""
-    project_ids = projects.order_by().values("id")
-    from projects.models import Project
+    # The project filters narrow with EXISTS and never join a many-valued relation: the filtered queryset has one
+    # row per project and is aggregated as it is. Only a de-duplicated one goes through its ids.
+    base = projects.order_by()
+    if base.query.distinct:
+        from projects.models import Project
 
-    base = Project.objects.filter(id__in=project_ids).order_by()
+        base = Project.objects.filter(id__in=base.values("id")).order_by()
     totals = _finish(base.aggregate(**_aggregates()))
     columns = [DIMENSIONS[name] for name in group_by]
     groups = []

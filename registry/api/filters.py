@@ -87,6 +87,12 @@ class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
 
     field_class = CommaSeparatedMultipleChoiceField
 
+    def __init__(self, *args, **kwargs):
+        # The values are one column of the row (or a method filtering with EXISTS), so no row can match twice:
+        # django-filter's default DISTINCT would only make the database sort or hash every matching row.
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
 
 @extend_schema_field({"type": "string"})
 class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
