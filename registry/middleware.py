@@ -84,3 +84,21 @@ class AdminLoginThrottleMiddleware:
                 response["Retry-After"] = str(wait)
                 return response
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with a 413 before anything reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        length = int(raw) if raw.isdigit() else 0
+        if limit is not None and length > limit:
+            message = f"The request body is too large: {length} bytes, the limit is {limit}."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

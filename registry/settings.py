@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "registry.middleware.RejectNulBytesMiddleware",
+    "registry.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
