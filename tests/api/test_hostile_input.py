@@ -29,7 +29,14 @@ def test_sql_looking_slug_is_404(api, registry):
 
 def test_oversized_json_body_is_refused(editor_api, registry, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
-    body = {"slug": "big-org", "name": "Big", "kind": "private", "country": "PK", "website": "", "padding": "x" * 20_000}
+    body = {
+        "slug": "big-org",
+        "name": "Big",
+        "kind": "private",
+        "country": "PK",
+        "website": "",
+        "padding": "x" * 20_000,
+    }
 
     response = editor_api.post("/api/v1/organisations/", json.dumps(body), content_type="application/json")
 
