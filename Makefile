@@ -56,8 +56,10 @@ checks: venv
 	DJANGO_SETTINGS_MODULE=registry.test_settings $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
+# Tests run on every core (pytest-xdist) and in a random order (pytest-randomly; `-p no:randomly` to turn it off).
+PYTEST_WORKERS ?= auto
 pytest: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint checks pytest
 
