@@ -313,7 +313,7 @@ def test_restore_refuses_a_backup_made_at_other_migrations(tmp_path, db):
             b'{"format": "cpec-registry-backup", "version": 1, "objects": []}',
             "The backup has no 'counts' (was the file cut short?).",
         ),
-        (gzip.compress(b'{"format": "cpec-registry-backup"')[:-8], "This is not a readable registry backup ("),
+        (gzip.compress(b'{"format": "cpec-registry-backup"', mtime=0)[:-8], "This is not a readable registry backup ("),
     ],
 )
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, db, content, message):
