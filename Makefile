@@ -23,7 +23,7 @@ run: venv
 	DEBUG=1 $(PY) manage.py load_seed_data
 	DEBUG=1 $(PY) manage.py setup_editors
 	@echo ""
-	@echo "  CPEC Project Registry on http://$(HOST):$(PORT)/"
+	@echo "  CPEC Project Registry on http://$(HOST):$(PORT)/  (landing page)"
 	@echo "    API:          http://$(HOST):$(PORT)/api/v1/"
 	@echo "    API docs:     http://$(HOST):$(PORT)/api/docs/  (ReDoc: /api/redoc/)"
 	@echo "    Admin:        http://$(HOST):$(PORT)/admin/"

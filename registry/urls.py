@@ -1,7 +1,8 @@
-"""URL map: health check, API v1, its schema and docs, and the editors' admin."""
+"""URL map: the landing page, health check, API v1, its schema and docs, and the editors' admin."""
 
 from django.contrib import admin
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -13,7 +14,15 @@ admin.site.site_header = "CPEC Project Registry"
 admin.site.site_title = "CPEC Project Registry"
 admin.site.index_title = "Registry data"
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page that names no icon (the admin, the API's own pages)."""
+    return HttpResponsePermanentRedirect(static("registry/favicon.ico"))
+
+
 urlpatterns = [
+    path("", include("projects.site_urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("projects.api.urls")),

@@ -2,12 +2,14 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -59,6 +61,12 @@ def page(live_server, monkeypatch):
         context.set_default_timeout(15_000)
         tab = context.new_page()
         tab.problems = []
+        tab.external_requests = []  # nothing may load from outside the registry (no CDN, no web fonts)
+
+        def on_request(request):
+            host = urlsplit(request.url).hostname
+            if request.url.startswith(("http:", "https:")) and host not in LOCAL_HOSTS:
+                tab.external_requests.append(request.url)
 
         def on_console(message):
             # A failed load is reported with its address by on_response; CSP refusals and script errors land here.
@@ -66,9 +74,10 @@ def page(live_server, monkeypatch):
                 tab.problems.append(f"console error: {message.text}")
 
         def on_response(response):
-            if response.status >= 400 and not response.url.endswith("/favicon.ico"):  # the admin declares no icon
+            if response.status >= 400:
                 tab.problems.append(f"{response.status} for {response.url}")
 
+        tab.on("request", on_request)
         tab.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
         tab.on("console", on_console)
         tab.on("response", on_response)
@@ -78,3 +87,17 @@ def page(live_server, monkeypatch):
             context.close()
             browser.close()
             connections.close_all()
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """Save a full-page screenshot: into $SCREENSHOT_DIR when set (to look at), else the test's tmp_path."""
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(tab, name: str) -> Path:
+        path = folder / f"{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

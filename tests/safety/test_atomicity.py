@@ -293,8 +293,6 @@ def test_api_record_update_refused_at_its_history_entry_changes_nothing(editor_c
     assert registry_state() == before
 
 
-
-
 def test_api_indicator_create_refused_at_its_corridors_stores_nothing(editor_client):
     factories.CorridorFactory(code="growth")
     body = {"code": "sez-firm-entry", "name": "SEZ firm entry", "unit": "firms", "level": "outcome"}
