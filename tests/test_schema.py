@@ -25,12 +25,12 @@ def test_docs_swagger_ui_served_from_local_static_files(client, db):
     assert "cdn" not in body.lower()
 
 
-def test_docs_redoc_served_from_local_static_files(client, db):
+def test_docs_redoc_served_from_the_registry(client, db):
     response = client.get("/api/redoc/")
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in body
+    assert '<script src="/api/redoc/redoc.standalone.js"></script>' in body
     assert "cdn" not in body.lower()
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,23 +18,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def database_restored_afterwards(django_db_setup, django_db_blocker):
-    """Put back what the browser tests' flush removed (provinces, content types, permissions) when they end.
-
-    The live server needs committed data, so these tests are transactional with ``serialized_rollback``: each
-    starts from the migrated data and ends by emptying every table. pytest-django runs the tests without a
-    database marker after them, and some of those open the database themselves: they must find it migrated.
-    """
-    yield
-    with django_db_blocker.unblock():
-        for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
-            # Migrations always create content types: none at all means the flush ran.
-            if contents and not ContentType.objects.using(alias).exists():
-                connections[alias].creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from projects import choices
 from projects.models import Project
 from tests.factories import CorridorFactory, PillarFactory, SectorFactory, SourceFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
