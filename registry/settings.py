@@ -192,6 +192,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured(f"NUM_PROXIES must be 0 or more (the proxies in front of the app), got {NUM_PROXIES}.")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,8 +212,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("ANON_THROTTLE_RATE", "120/minute") or None},
     "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Proxies in front of the app (each adds an X-Forwarded-For entry); 0 trusts none.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # Proxies in front of the app (each adds an X-Forwarded-For entry). 0 trusts no X-Forwarded-For at all: DRF
+    # reads None, not 0, as "trust the client's header", which would let anyone reset the throttles.
+    "NUM_PROXIES": NUM_PROXIES,
     "URL_FORMAT_OVERRIDE": "format",
 }
 ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "20/hour")

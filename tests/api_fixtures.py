@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
+from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle
 
 from projects import choices
 from tests import factories
@@ -22,6 +24,12 @@ def _clear_cache():
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture
+def low_anon_rate(monkeypatch):
+    """Anonymous API clients may make 3 requests a minute."""
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "3/minute"})
 
 
 def editor_user(username: str = "editor") -> User:

@@ -1,12 +1,4 @@
-import pytest
 from django.conf import settings
-from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
-
-
-@pytest.fixture
-def low_anon_rate(monkeypatch):
-    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "3/minute"})
 
 
 def test_throttling_anonymous_gets_429_with_retry_after(api, registry, low_anon_rate):
