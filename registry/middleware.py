@@ -5,7 +5,8 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
-from rest_framework.throttling import SimpleRateThrottle
+
+from registry.throttling import AdminLoginThrottle
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -51,18 +52,6 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
-
-
-class AdminLoginThrottle(SimpleRateThrottle):
-    """Login attempts per client address on the admin login form (``ADMIN_LOGIN_THROTTLE_RATE``)."""
-
-    scope = "admin_login"
-
-    def get_rate(self):
-        return settings.ADMIN_LOGIN_THROTTLE_RATE
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class AdminLoginThrottleMiddleware:

@@ -11,14 +11,17 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 
 from projects import choices
+from registry.throttling import cache_outage
 from tests import factories
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()  # throttling counters live in the cache
+    cache_outage.reset()
     yield
     cache.clear()
+    cache_outage.reset()
 
 
 @pytest.fixture

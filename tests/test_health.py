@@ -1,18 +1,52 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
+from registry.settings import redis_cache
 from tests.conftest import PROJECT_DIR
+from tests.outages import closed_port, real_redis_cache, silent_listener
 
 
 def test_healthz_database_answers_returns_ok(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_with_real_redis_reports_cache_ok(client, db, settings):
+    settings.CACHES = {"default": real_redis_cache()}
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_healthz_redis_refusing_reports_cache_unavailable_with_200(client, db, settings):
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{closed_port()}/2")}
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "unavailable"}
+
+
+def test_healthz_redis_hanging_reports_cache_unavailable_within_a_second(client, db, settings):
+    with silent_listener() as port:
+        settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{port}/2")}
+        started = time.monotonic()
+
+        response = client.get("/healthz")
+        seconds = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "unavailable"}
+    assert seconds < 1.0
 
 
 @pytest.mark.parametrize(
@@ -38,7 +72,7 @@ def test_healthz_database_unreachable_returns_503(database_url):
 
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer == {"status": 503, "body": {"status": "unavailable", "reason": "database unreachable"}}
+    assert answer == {"status": 503, "body": {"status": "unavailable", "database": "unavailable", "cache": "ok"}}
 
 
 def test_healthz_post_is_refused(client, db):

@@ -19,7 +19,7 @@ def test_throttling_does_not_apply_to_authenticated_editors(editor_api, registry
 
 
 def test_throttling_default_rate_is_documented_value():
-    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == ["rest_framework.throttling.AnonRateThrottle"]
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == ["registry.throttling.AnonRateThrottle"]
 
 
 def test_cors_get_allowed_from_any_origin(api, registry):

@@ -1,0 +1,63 @@
+"""Stand-ins for a broken cache server: a closed port and a listener that accepts connections and never answers."""
+
+import contextlib
+import os
+import socket
+import threading
+import uuid
+
+import pytest
+import redis
+
+REAL_REDIS_URL = "redis://127.0.0.1:6379/2"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def silent_listener():
+    """Yield the port of a server that accepts every connection and never sends a byte, until the block ends."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+
+    def accept_forever():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:  # the listening socket was closed: stop
+                return
+            held.append(connection)
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+
+
+def real_redis_cache() -> dict:
+    """The production cache settings against the local Redis (DB 2), with a key prefix of this test's own."""
+    from registry.settings import redis_cache
+
+    client = redis.Redis.from_url(REAL_REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"Redis is not answering at {REAL_REDIS_URL} ({error})."
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        client.close()
+    return redis_cache(REAL_REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex}")
