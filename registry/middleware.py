@@ -1,11 +1,16 @@
 """Request-level guards and response headers that apply to every view."""
 
+import json
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseRedirectBase
+from django.middleware import common
 from django.urls import reverse
+from django.utils.http import escape_leading_slashes
 
+from registry.errors import is_api_path
 from registry.throttling import AdminLoginThrottle
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -91,3 +96,24 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"detail": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, but an API URL without its trailing slash is a 308 to the URL with it, in JSON.
+
+    Django answers 301, which clients follow with a GET that drops a POST's body (and under DEBUG it raises a
+    RuntimeError instead); 308 makes them repeat the same method with the same body.
+    """
+
+    def process_response(self, request, response):
+        if response.status_code == 404 and is_api_path(request.path) and self.should_redirect_with_slash(request):
+            location = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            detail = f"This URL ends with a slash: {location} (repeat the request there)."
+            return PermanentRedirectKeepingMethod(
+                location, content=json.dumps({"detail": detail}), content_type="application/json"
+            )
+        return super().process_response(request, response)
+
+
+class PermanentRedirectKeepingMethod(HttpResponseRedirectBase):
+    status_code = 308

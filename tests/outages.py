@@ -1,13 +1,18 @@
-"""Stand-ins for a broken cache server: a closed port and a listener that accepts connections and never answers."""
+"""Broken dependencies for tests: a cache server that refuses or never answers, a database that is not there."""
 
 import contextlib
+import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 
 import pytest
 import redis
+
+from tests.conftest import PROJECT_DIR
 
 REAL_REDIS_URL = "redis://127.0.0.1:6379/2"
 
@@ -61,3 +66,29 @@ def real_redis_cache() -> dict:
     finally:
         client.close()
     return redis_cache(REAL_REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex}")
+
+
+# A database that is not there: a missing SQLite directory, and a PostgreSQL port nothing listens on.
+UNREACHABLE_DATABASES = {
+    "sqlite-missing-file": "sqlite:////nonexistent-directory/registry.sqlite3",
+    "postgres-closed-port": "postgres://postgres@127.0.0.1:1/cpec_registry",
+}
+
+
+def request_without_database(database_url: str, path: str) -> dict:
+    """GET ``path`` through Django's test client in a fresh process whose database is unreachable."""
+    script = (
+        "import json, django; django.setup();"
+        "from django.test import Client;"
+        f"r = Client(raise_request_exception=False).get({path!r});"
+        "print(json.dumps({'status': r.status_code, 'content_type': r['Content-Type'], 'body': r.json()}))"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "registry.test_settings",
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])

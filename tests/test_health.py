@@ -1,13 +1,15 @@
-import json
-import subprocess
-import sys
 import time
 
 import pytest
 
 from registry.settings import redis_cache
-from tests.conftest import PROJECT_DIR
-from tests.outages import closed_port, real_redis_cache, silent_listener
+from tests.outages import (
+    UNREACHABLE_DATABASES,
+    closed_port,
+    real_redis_cache,
+    request_without_database,
+    silent_listener,
+)
 
 
 def test_healthz_database_answers_returns_ok(client, db):
@@ -49,30 +51,15 @@ def test_healthz_redis_hanging_reports_cache_unavailable_within_a_second(client,
     assert seconds < 1.0
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    ["sqlite:////nonexistent-directory/registry.sqlite3", "postgres://postgres@127.0.0.1:1/cpec_registry"],
-    ids=["sqlite-missing-file", "postgres-closed-port"],
-)
+@pytest.mark.parametrize("database_url", UNREACHABLE_DATABASES.values(), ids=UNREACHABLE_DATABASES.keys())
 def test_healthz_database_unreachable_returns_503(database_url):
-    script = (
-        "import json, django; django.setup();"
-        "from django.test import Client;"
-        "r = Client().get('/healthz');"
-        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
-    )
-    env = {
-        "DJANGO_SETTINGS_MODULE": "registry.test_settings",
-        "DATABASE_URL": database_url,
-        "PYTHONPATH": str(PROJECT_DIR),
-        "PATH": "/usr/bin:/bin",
+    answer = request_without_database(database_url, "/healthz")
+
+    assert answer == {
+        "status": 503,
+        "content_type": "application/json",
+        "body": {"status": "unavailable", "database": "unavailable", "cache": "ok"},
     }
-
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
-
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer == {"status": 503, "body": {"status": "unavailable", "database": "unavailable", "cache": "ok"}}
 
 
 def test_healthz_post_is_refused(client, db):

@@ -123,17 +123,31 @@ class StrictQueryParamsMixin:
         return super().perform_content_negotiation(request, force)
 
 
+def render_errors_as_json(view, response) -> None:
+    """An error is JSON whatever format was asked for (CSV, GeoJSON, the schema's YAML, a docs page)."""
+    if isinstance(response, Response) and response.status_code >= 400:
+        renderer = getattr(response, "accepted_renderer", None)
+        if renderer is not None and not isinstance(renderer, ORJSONRenderer):
+            response.accepted_renderer = ORJSONRenderer()
+            response.accepted_media_type = ORJSONRenderer.media_type
+            response.renderer_context = view.get_renderer_context()
+
+
+class JSONErrorsMixin:
+    """For API views whose answers are not JSON: their errors still are."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        render_errors_as_json(self, response)
+        return response
+
+
 class ConditionalMixin:
     """``ETag`` on GET (304 on ``If-None-Match``)."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response) and response.status_code >= 400:
-            renderer = getattr(response, "accepted_renderer", None)
-            if renderer is not None and renderer.format in EXPORT_FORMATS:
-                response.accepted_renderer = ORJSONRenderer()
-                response.accepted_media_type = ORJSONRenderer.media_type
-                response.renderer_context = self.get_renderer_context()
+        render_errors_as_json(self, response)
         if request.method in ("GET", "HEAD") and isinstance(response, Response) and response.status_code == 200:
             response.render()
             etag = etag_for(response.content)
