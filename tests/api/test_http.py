@@ -1,3 +1,4 @@
+import pytest
 from django.conf import settings
 
 
@@ -22,28 +23,75 @@ def test_throttling_default_rate_is_documented_value():
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == ["registry.throttling.AnonRateThrottle"]
 
 
-def test_cors_get_allowed_from_any_origin(api, registry):
+EXPOSED = "Content-Disposition, ETag, Link, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After"
+ALLOWED_HEADERS = (
+    "accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with, if-match, if-none-match"
+)
+
+
+def preflight(api, path: str, origin: str, method: str, headers: str = ""):
+    extra = {"HTTP_ACCESS_CONTROL_REQUEST_HEADERS": headers} if headers else {}
+    return api.options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD=method, **extra)
+
+
+@pytest.fixture
+def write_origin(settings):
+    settings.CORS_WRITE_ORIGINS = ["https://editors.example"]
+    return "https://editors.example"
+
+
+def test_cors_get_allowed_from_any_origin_and_exposes_caching_and_paging_headers(api, registry):
     response = api.get("/api/v1/projects/", HTTP_ORIGIN="https://researcher.example")
 
     assert response["Access-Control-Allow-Origin"] == "https://researcher.example"
+    assert response["Access-Control-Expose-Headers"] == EXPOSED
+    assert "Access-Control-Allow-Methods" not in response
 
 
-def test_cors_write_preflight_refused_from_unknown_origin(api, registry):
-    response = api.options(
-        "/api/v1/projects/", HTTP_ORIGIN="https://unknown.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
-    )
+def test_cors_preflight_from_read_only_origin_advertises_only_reads(api, registry):
+    response = preflight(api, "/api/v1/projects/", "https://researcher.example", "GET", "if-none-match")
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://researcher.example"
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert response["Access-Control-Allow-Headers"] == ALLOWED_HEADERS
+    assert response["Access-Control-Max-Age"] == "600"
+
+
+def test_cors_write_preflight_refused_from_read_only_origin(api, registry):
+    response = preflight(api, "/api/v1/projects/", "https://researcher.example", "POST")
 
     assert "Access-Control-Allow-Origin" not in response
+    assert "Access-Control-Allow-Methods" not in response
 
 
-def test_cors_write_preflight_allowed_from_configured_origin(api, registry, settings):
-    settings.CORS_WRITE_ORIGINS = ["https://editors.example"]
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_cors_preflight_from_write_origin_advertises_every_method(api, registry, write_origin, method):
+    response = preflight(api, "/api/v1/projects/karot-hydropower/", write_origin, method, "if-match")
 
-    response = api.options(
-        "/api/v1/projects/", HTTP_ORIGIN="https://editors.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    assert response["Access-Control-Allow-Origin"] == write_origin
+    assert response["Access-Control-Allow-Methods"] == "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+    assert response["Access-Control-Allow-Headers"] == ALLOWED_HEADERS
+    assert response["Access-Control-Max-Age"] == "600"
+
+
+def test_cors_write_from_write_origin_exposes_headers(editor_api, registry, write_origin):
+    response = editor_api.patch(
+        "/api/v1/projects/karot-hydropower/", {"summary": "Run-of-river."}, format="json", HTTP_ORIGIN=write_origin
     )
 
-    assert response["Access-Control-Allow-Origin"] == "https://editors.example"
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == write_origin
+    assert response["Access-Control-Expose-Headers"] == EXPOSED
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/healthz"])
+def test_cors_not_offered_outside_the_api(api, db, write_origin, path):
+    read = preflight(api, path, "https://researcher.example", "GET")
+    write = preflight(api, path, write_origin, "POST")
+
+    for response in (read, write):
+        assert not [header for header in response.headers if header.lower().startswith("access-control-")]
 
 
 def test_security_headers_on_api_responses(api, registry):
