@@ -47,12 +47,12 @@ def prepare(env) -> str:
     run(PY, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
     script = (
         "from django.contrib.auth.models import Group, User\n"
-        "from rest_framework.authtoken.models import Token\n"
         "user, _ = User.objects.get_or_create(username='soak-editor', defaults={'is_staff': True})\n"
-        "user.groups.add(Group.objects.get(name='editors'))\n"
-        "print(Token.objects.get_or_create(user=user)[0].key)"
+        "user.groups.add(Group.objects.get(name='editors'))"
     )
-    return run(PY, "manage.py", "shell", "-c", script, env=env, capture=True).splitlines()[-1]
+    run(PY, "manage.py", "shell", "-c", script, env=env)
+    issued = run(PY, "manage.py", "api_token", "issue", "soak-editor", "--days", "1", env=env, capture=True)
+    return issued.splitlines()[-1]
 
 
 class Stats:

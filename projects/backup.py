@@ -2,8 +2,9 @@
 portable JSON file (gzip when the name ends in .gz) that restores into an empty SQLite or PostgreSQL database.
 
 The file holds Django's serialized objects (the ``dumpdata`` shape) under a header naming the format and the
-migrations it was made at. Users are kept with their password hashes, and API tokens with their keys: the file is a
-secret. ``backup_registry`` and ``restore_registry`` are the management commands around this module.
+migrations it was made at. Users are kept with their password hashes, and API tokens as knox keeps them (a digest
+and the first characters of each key, enough to find it, not to use it): the file is still a secret.
+``backup_registry`` and ``restore_registry`` are the management commands around this module.
 """
 
 import datetime
@@ -31,7 +32,7 @@ VERSION = 1
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 # Every model of these apps is backed up, but the excluded ones: content types and permissions are created by
 # ``migrate`` in every database (groups and users refer to them by natural key), sessions are disposable.
-BACKUP_APPS = ("auth", "authtoken", "admin", "projects", "indicators")
+BACKUP_APPS = ("auth", "knox", "admin", "projects", "indicators")
 EXCLUDED_MODELS = {"auth.permission"}
 # Rows a migration creates in every database: a restore finds them there and overwrites them with the backup's.
 MIGRATION_ROWS = {"projects.province"}

@@ -6,6 +6,7 @@ Every variable is documented in the README's configuration table. Defaults suit 
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -81,7 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -238,7 +239,7 @@ if NUM_PROXIES < 0:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
@@ -255,6 +256,15 @@ REST_FRAMEWORK = {
     # reads None, not 0, as "trust the client's header", which would let anyone reset the throttles.
     "NUM_PROXIES": NUM_PROXIES,
     "URL_FORMAT_OVERRIDE": "format",
+}
+# API tokens (django-rest-knox): only a SHA-512 digest is stored, every token expires, an editor may hold several.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+if not 1 <= API_TOKEN_DAYS <= 3650:
+    raise ImproperlyConfigured(f"API_TOKEN_DAYS must be from 1 to 3650 (days a token is valid), got {API_TOKEN_DAYS}.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 ADMIN_LOGIN_THROTTLE_RATE = env_str("ADMIN_LOGIN_THROTTLE_RATE", "20/hour")
 if not env_bool("THROTTLING_ENABLED", True):

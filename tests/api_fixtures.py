@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
@@ -46,8 +46,8 @@ def editor_user(username: str = "editor") -> User:
 
 def token_client(user: User) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

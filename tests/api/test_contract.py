@@ -21,7 +21,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.throttling import AnonRateThrottle
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -116,7 +116,7 @@ def contract_data(registry, vocab):
 
 @pytest.fixture
 def editor_token(db):
-    return Token.objects.create(user=editor_user("contract-editor")).key
+    return AuthToken.objects.create(user=editor_user("contract-editor"))[1]
 
 
 @schema.include(method="GET").parametrize()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from projects.api.changes import TRACKED
@@ -433,7 +433,7 @@ def test_draft_publication_filter_for_editor(editor_api, registry):
 
 def test_revoked_token_is_401(registry, editor):
     client = token_client(editor)
-    Token.objects.filter(user=editor).delete()
+    AuthToken.objects.filter(user=editor).delete()
 
     write = client.post("/api/v1/organisations/", {"slug": "hubco", "name": "Hubco", "kind": "private"})
     read = client.get("/api/v1/projects/")
@@ -444,7 +444,7 @@ def test_revoked_token_is_401(registry, editor):
 
 
 def test_revoked_token_replaced_by_new_one_works(registry, editor):
-    Token.objects.filter(user=editor).delete()
+    AuthToken.objects.filter(user=editor).delete()
     client = token_client(editor)
 
     response = client.post("/api/v1/organisations/", {"slug": "hubco", "name": "Hubco", "kind": "private"})

@@ -89,6 +89,10 @@ class Command(BaseCommand):
                 f"({len(added)} granted, {len(removed)} revoked). Make a staff user an editor by adding them to it."
             )
         )
+        self.stdout.write(
+            "Give an editor an API token (hashed, expiring) with `manage.py api_token issue <username>`; "
+            "revoke it with `manage.py api_token revoke <id>`."
+        )
 
 
 def _permission_name(permission: Permission) -> str:
