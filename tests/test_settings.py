@@ -21,15 +21,35 @@ def test_settings_invalid_boolean_refuses_to_start(manage):
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_settings_production_check_deploy_has_no_warnings(manage):
-    env = {
-        "DJANGO_SETTINGS_MODULE": "registry.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "registry.example.org",
-    }
+PRODUCTION = {"DJANGO_SETTINGS_MODULE": "registry.settings", "DEBUG": "0", "ALLOWED_HOSTS": "registry.example.org"}
 
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+def check_deploy(manage, **env):
+    return manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), **env},
+    )
+
+
+def test_settings_production_check_deploy_has_no_warnings(manage):
+    result = check_deploy(manage)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_settings_behind_redirecting_proxy_without_ssl_redirect_passes_check_deploy(manage):
+    result = check_deploy(manage, SECURE_SSL_REDIRECT="0", TRUST_X_FORWARDED_PROTO="1")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout
+
+
+def test_settings_without_ssl_redirect_and_without_proxy_fails_check_deploy(manage):
+    result = check_deploy(manage, SECURE_SSL_REDIRECT="0")
+
+    assert result.returncode != 0
+    assert "(security.W008)" in result.stderr + result.stdout
