@@ -6,7 +6,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseRedirectBase
-from django.middleware import common
+from django.middleware import common, security
 from django.urls import reverse
 from django.utils.http import escape_leading_slashes
 
@@ -98,6 +98,25 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+def redirect_keeping_method(location: str, detail: str) -> HttpResponseRedirectBase:
+    return PermanentRedirectKeepingMethod(
+        location, content=json.dumps({"detail": detail}), content_type="application/json"
+    )
+
+
+class SecurityMiddleware(security.SecurityMiddleware):
+    """Django's, but on API paths the HTTP-to-HTTPS redirect (SECURE_SSL_REDIRECT) is a 308 in JSON: after Django's
+    301, clients repeat a POST as a GET without its body, and the write is silently lost."""
+
+    def process_request(self, request):
+        redirect = super().process_request(request)
+        if redirect is not None and is_api_path(request.path):
+            return redirect_keeping_method(
+                redirect["Location"], "This API is served over HTTPS only: repeat the request there."
+            )
+        return redirect
+
+
 class CommonMiddleware(common.CommonMiddleware):
     """Django's, but an API URL without its trailing slash is a 308 to the URL with it, in JSON.
 
@@ -108,9 +127,8 @@ class CommonMiddleware(common.CommonMiddleware):
     def process_response(self, request, response):
         if response.status_code == 404 and is_api_path(request.path) and self.should_redirect_with_slash(request):
             location = escape_leading_slashes(request.get_full_path(force_append_slash=True))
-            detail = f"This URL ends with a slash: {location} (repeat the request there)."
-            return PermanentRedirectKeepingMethod(
-                location, content=json.dumps({"detail": detail}), content_type="application/json"
+            return redirect_keeping_method(
+                location, f"This URL ends with a slash: {location} (repeat the request there)."
             )
         return super().process_response(request, response)
 

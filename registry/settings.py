@@ -96,7 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "registry.middleware.RejectNulBytesMiddleware",
     "registry.middleware.RequestSizeLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.cors.CorsMiddleware",

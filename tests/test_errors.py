@@ -136,3 +136,22 @@ def test_csrf_failure_on_admin_stays_html_403(db):
 
     assert response.status_code == 403
     assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_api_over_plain_http_with_ssl_redirect_is_json_308_to_https(client_500, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client_500.post("/api/v1/organisations/?x=1", {"slug": "hubco"}, content_type="application/json")
+
+    assert response.status_code == 308
+    assert response["Location"] == "https://testserver/api/v1/organisations/?x=1"
+    assert response.json() == {"detail": "This API is served over HTTPS only: repeat the request there."}
+
+
+def test_admin_over_plain_http_with_ssl_redirect_stays_a_301(client_500, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client_500.get("/admin/login/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/admin/login/"

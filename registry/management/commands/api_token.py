@@ -1,9 +1,9 @@
 """Issue, list and revoke API tokens (django-rest-knox: the registry stores only a digest of each key).
 
-    manage.py api_token issue amina [--days 30]   # prints the key once, on the last line
-    manage.py api_token list [amina]
-    manage.py api_token revoke 1a2b3c4d5e6f7a8     # one token, by its id (or by the whole key)
-    manage.py api_token revoke --all amina         # every token of a user
+manage.py api_token issue amina [--days 30]   # prints the key once, on the last line
+manage.py api_token list [amina]
+manage.py api_token revoke 1a2b3c4d5e6f7a8     # one token, by its id (or by the whole key)
+manage.py api_token revoke --all amina         # every token of a user
 """
 
 from datetime import timedelta
