@@ -40,7 +40,7 @@ serve: venv
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn --config registry/gunicorn.conf.py
 
-# Data safety: the whole registry, history included (the file holds password hashes and API tokens).
+# Data safety: the whole registry, history included (the file holds password hashes and API token digests).
 backup: venv
 	$(PY) manage.py backup_registry $(if $(FILE),--output $(FILE))
 
