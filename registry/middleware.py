@@ -6,7 +6,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseRedirectBase
-from django.middleware import common, security
+from django.middleware import common
 from django.urls import reverse
 from django.utils.http import escape_leading_slashes
 
@@ -104,17 +104,26 @@ def redirect_keeping_method(location: str, detail: str) -> HttpResponseRedirectB
     )
 
 
-class SecurityMiddleware(security.SecurityMiddleware):
-    """Django's, but on API paths the HTTP-to-HTTPS redirect (SECURE_SSL_REDIRECT) is a 308 in JSON: after Django's
-    301, clients repeat a POST as a GET without its body, and the write is silently lost."""
+class ApiHttpsRedirectMiddleware:
+    """On API paths, Django's HTTP-to-HTTPS redirect (SECURE_SSL_REDIRECT, a 301 from SecurityMiddleware, which sits
+    inside this one) becomes a 308 in JSON: after a 301, clients repeat a POST as a GET without its body, and the
+    write is silently lost."""
 
-    def process_request(self, request):
-        redirect = super().process_request(request)
-        if redirect is not None and is_api_path(request.path):
-            return redirect_keeping_method(
-                redirect["Location"], "This API is served over HTTPS only: repeat the request there."
-            )
-        return redirect
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 301
+            and settings.SECURE_SSL_REDIRECT
+            and not request.is_secure()
+            and is_api_path(request.path)
+            and response["Location"].startswith("https://")
+        ):
+            detail = "This API is served over HTTPS only: repeat the request there."
+            return redirect_keeping_method(response["Location"], detail)
+        return response
 
 
 class CommonMiddleware(common.CommonMiddleware):

@@ -96,7 +96,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "registry.middleware.RejectNulBytesMiddleware",
     "registry.middleware.RequestSizeLimitMiddleware",
-    "registry.middleware.SecurityMiddleware",
+    "registry.middleware.ApiHttpsRedirectMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.cors.CorsMiddleware",
