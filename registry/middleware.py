@@ -126,6 +126,35 @@ class ApiHttpsRedirectMiddleware:
         return response
 
 
+class ApiJsonErrorsMiddleware:
+    """The last resort for "every error on an API path is JSON": an error answer some view or middleware gave in
+    another format (Django's ``require_safe`` answers 405 with an empty HTML body) is replaced by a JSON one with the
+    same status and headers. Under DEBUG, Django's debug pages are left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api_path(request.path)
+            and not response.streaming
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not settings.DEBUG
+        ):
+            if response.status_code == 405:
+                detail = f'Method "{request.method}" not allowed.'
+            else:
+                detail = f"{response.reason_phrase}."
+            replacement = JsonResponse({"detail": detail}, status=response.status_code)
+            for header, value in response.headers.items():
+                if header.lower() not in {"content-type", "content-length"}:
+                    replacement[header] = value
+            return replacement
+        return response
+
+
 class CommonMiddleware(common.CommonMiddleware):
     """Django's, but an API URL without its trailing slash is a 308 to the URL with it, in JSON.
 

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "registry.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.cors.CorsMiddleware",
+    "registry.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "registry.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -107,12 +107,20 @@ def test_unknown_api_url_without_slash_is_json_404(client_500, db):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/api/v1/corridors/"), ("delete", "/api/v1/"), ("put", "/api/schema/"), ("post", "/api/docs/")],
+    [
+        ("post", "/api/v1/corridors/"),
+        ("delete", "/api/v1/"),
+        ("put", "/api/schema/"),
+        ("post", "/api/docs/"),
+        ("post", "/api/redoc/"),
+        ("post", "/api/redoc/redoc.standalone.js"),  # a plain Django view (require_safe)
+    ],
 )
 def test_method_not_allowed_on_api_is_json_405(client_500, db, method, path):
     response = getattr(client_500, method)(path)
 
     assert response.status_code == 405
+    assert "GET" in response["Allow"]
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
 
