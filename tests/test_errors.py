@@ -163,3 +163,14 @@ def test_admin_over_plain_http_with_ssl_redirect_stays_a_301(client_500, db, set
 
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/admin/login/"
+
+
+def test_schema_documents_the_database_outage_on_every_operation(api, db):
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+
+    operations = [operation for methods in paths.values() for operation in methods.values()]
+    assert operations
+    assert all(
+        operation["responses"]["503"]["description"] == "The database is unavailable: try again in a moment."
+        for operation in operations
+    )

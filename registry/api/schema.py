@@ -20,6 +20,7 @@ ERRORS = {
     "409": "The record is still referenced by others and cannot be deleted.",
     "412": "If-Match did not match: the record changed since you read it.",
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
+    "503": "The database is unavailable: try again in a moment.",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSV, GEOJSON = "text/csv", "application/geo+json"
@@ -90,7 +91,7 @@ class RegistryAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         self._document_exports(responses.get("200", {}).get("content", {}))
-        codes = ["400", "429"]
+        codes = ["400", "429", "503"]
         if self.method in WRITE_METHODS:
             codes += ["401", "403"]
         if "{" in self.path:
