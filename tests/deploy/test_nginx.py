@@ -31,6 +31,9 @@ OPENSSL = shutil.which("openssl")
 HOST = "registry.example.org"
 WORKERS = 2
 SLOW_CLIENTS = 6  # more than the workers
+# An answer within this is "still answering" (one request, usually tens of milliseconds, on a busy 2-core machine);
+# without the proxy the answer would come only when gunicorn's worker timeout (60 s) kills a stuck worker.
+DEADLINE = 3.0
 TRICKLE = b"GET /healthz HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\nUser-Agent: slow\r\n\r\n"
 
 
@@ -243,12 +246,12 @@ def test_through_nginx_healthz_answers_quickly_while_slow_clients_hold_connectio
     with SlowClients(stack.https_port, stack.tls, SLOW_CLIENTS) as clients:
         held_for_a_while(clients)
         started = time.monotonic()
-        status, _, body = stack.https("GET", "/healthz", timeout=5)
+        status, _, body = stack.https("GET", "/healthz", timeout=DEADLINE)
         seconds = time.monotonic() - started
 
     assert status == 200
     assert json.loads(body) == {"status": "ok", "database": "ok", "cache": "ok"}
-    assert seconds < 1.0
+    assert seconds < DEADLINE
 
 
 def test_without_nginx_slow_clients_hold_every_sync_worker_and_healthz_times_out(stack):
@@ -256,7 +259,7 @@ def test_without_nginx_slow_clients_hold_every_sync_worker_and_healthz_times_out
     with SlowClients(stack.app_port, None, SLOW_CLIENTS) as clients:
         held_for_a_while(clients)
         with pytest.raises(TimeoutError):
-            stack.http("GET", "/healthz", stack.app_port, timeout=2)
+            stack.http("GET", "/healthz", stack.app_port, timeout=DEADLINE)
 
 
 def test_through_nginx_forwarded_headers_are_the_proxys_not_the_clients(stack):
