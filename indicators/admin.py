@@ -1,22 +1,19 @@
-"""Editors' admin for indicators and observations, with change history and CSV import of a time series.
+"""Editors' admin for indicators and observations, with change history and CSV/XLSX import of a time series.
 
 Every save goes through the models' ``full_clean()`` (the admin forms and the import resource both call it), so the
 admin applies the same rules as the API and the seed loader.
 """
 
-from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
+from django.contrib import admin
 from django.db.models import Count
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportModelAdmin
-from import_export.formats.base_formats import CSV
 
 from indicators.models import Indicator, Observation
 from indicators.resources import ObservationResource
 from projects.admin import RegistryHistoryAdmin
 from projects.history import recorded_as_one_change
+from registry.imports import RegistryImportExportMixin
 
 
 def observations_url(indicator: Indicator) -> str:
@@ -69,12 +66,8 @@ class IndicatorAdmin(RegistryHistoryAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(ImportExportModelAdmin, RegistryHistoryAdmin):
+class ObservationAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     resource_classes = [ObservationResource]
-    import_formats = [CSV]
-    export_formats = [CSV]
-    # Same page as import-export's, with the file-level errors shown without a Python traceback.
-    import_template_name = "admin/indicators/observation/import.html"
 
     list_display = ["indicator", "scope", "subject_display", "period_start", "period_end", "kind", "value", "source"]
     list_filter = [
@@ -98,31 +91,3 @@ class ObservationAdmin(ImportExportModelAdmin, RegistryHistoryAdmin):
     @admin.display(description="subject", ordering="scope")
     def subject_display(self, observation: Observation) -> str:
         return observation.subject_code or "—"
-
-    def has_import_permission(self, request):
-        # An import both creates and updates rows: it needs both permissions, whatever the settings say.
-        opts = self.opts
-        return all(
-            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
-            for action in ("add", "change")
-        )
-
-    def get_import_data_kwargs(self, **kwargs):
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        # The confirm step imports again for real: if a row has become invalid since the preview (someone
-        # entered the same observation meanwhile), roll the whole file back rather than keep the valid rows.
-        kwargs["rollback_on_validation_errors"] = True
-        return kwargs
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            problems = [str(error.error) for error in result.base_errors]
-            problems += [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
-            problems += [
-                f"row {row.number}: "
-                + "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in row.error_dict.items())
-                for row in result.invalid_rows
-            ]
-            messages.error(request, "Nothing was imported. " + " | ".join(problems))
-            return HttpResponseRedirect(reverse("admin:indicators_observation_import"))
-        return super().process_result(result, request)

@@ -1,28 +1,34 @@
-"""The editors' admin for the projects domain: every write applies the same rules as ``projects.services``.
+"""The editors' admin for the projects domain: every write goes through ``projects.services``.
 
-A project is saved with its inline rows in one transaction (the admin's own), its derived fields are recomputed
-after the rows are saved, and the whole submit leaves one history entry on the project. Each record's "History"
-page shows who changed what and when.
+A project is saved with its inline rows in one transaction (the admin's own, holding the project's row lock from the
+moment the submit is read): ``project_create``/``project_update``, then each inline's whole set of rows through
+``status_history_replace``, ``investment_figures_replace`` and ``project_set_participants``, and the submit leaves
+one history entry on the project. Every form carries its row's version, so a save over someone else's change is
+refused (``registry.admin_versions``). Each record's "History" page shows who changed what and when.
 """
-
-from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import path
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects import choices, services
+from projects.display import format_money
 from projects.forms import (
+    ExternalIdentifierInlineForm,
     InvestmentFigureFormSet,
     InvestmentFigureInlineForm,
+    ParticipationFormSet,
+    ParticipationInlineForm,
     ProjectAdminForm,
+    ServiceRowsFormSet,
     StatusChangeFormSet,
     StatusChangeInlineForm,
 )
-from projects.history import recorded_as_one_change
+from projects.history import one_change_per_record
 from projects.models import (
     Corridor,
     ExchangeRate,
@@ -36,14 +42,14 @@ from projects.models import (
     Source,
     StatusChange,
 )
-
-
-def format_usd(value: Decimal | None) -> str | None:
-    """US$1,420,000,000 (cents only when there are any); None (shown as the admin's "-") for a missing amount."""
-    if value is None:
-        return None
-    return f"US${value:,.0f}" if value == value.to_integral_value() else f"US${value:,.2f}"
-
+from projects.resources import (
+    InvestmentFigureResource,
+    ParticipationResource,
+    ProjectResource,
+    StatusChangeResource,
+)
+from registry.admin_versions import VERSION_FIELD, VersionedModelForm
+from registry.imports import RegistryImportExportMixin
 
 # A URL typed without a scheme is read as https (Django 6's default), not http; this also silences Django 5's warning.
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -56,8 +62,13 @@ class RegistryHistoryAdmin(SimpleHistoryAdmin):
     so old versions can be viewed, not restored. To undo a change, edit the record.
     """
 
+    form = VersionedModelForm
     history_list_display = ["changed_fields"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+
+    def get_fields(self, request, obj=None):
+        # The version is rendered once, at the top of the form (admin/change_form.html), not as a field row.
+        return [name for name in super().get_fields(request, obj) if name != VERSION_FIELD]
 
     @admin.display(description="Changed fields")
     def changed_fields(self, record):
@@ -160,18 +171,32 @@ class InvestmentFigureInline(admin.TabularInline):
     form = InvestmentFigureInlineForm
     formset = InvestmentFigureFormSet
     autocomplete_fields = ["source"]
-    readonly_fields = ["amount_usd_converted"]
+    readonly_fields = ["in_usd"]
     extra = 0
+
+    @admin.display(description="In USD")
+    def in_usd(self, figure):
+        """The USD amount with where it came from: the original currency beside the converted value."""
+        if figure.pk is None or figure.amount_usd is None:
+            return "-"
+        usd = format_money(figure.amount_usd)
+        if figure.currency == "USD":
+            return usd
+        how = "converted" if figure.amount_usd_converted else "as given by the source"
+        return f"{usd} ({how}, from {format_money(figure.amount, figure.currency)})"
 
 
 class ParticipationInline(admin.TabularInline):
     model = Participation
+    form = ParticipationInlineForm
+    formset = ParticipationFormSet
     autocomplete_fields = ["organisation"]
     extra = 0
 
 
 class ExternalIdentifierInline(admin.TabularInline):
     model = ExternalIdentifier
+    form = ExternalIdentifierInlineForm
     verbose_name = "external identifier"
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0
@@ -196,9 +221,14 @@ class StalenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(Project)
-class ProjectAdmin(RegistryHistoryAdmin):
+class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     form = ProjectAdminForm
     change_list_template = "admin/projects/project/change_list.html"
+    # Import: a project's own fields, and the rows that hang off projects (projects.resources). Export: the list.
+    resource_classes = [ProjectResource, InvestmentFigureResource, StatusChangeResource, ParticipationResource]
+
+    def get_export_resource_classes(self, request):
+        return [ProjectResource]
 
     def get_urls(self):
         recover = path(
@@ -211,13 +241,13 @@ class ProjectAdmin(RegistryHistoryAdmin):
     inlines = [StatusChangeInline, InvestmentFigureInline, ParticipationInline, ExternalIdentifierInline]
     list_display = [
         "name",
-        "status",
+        "status_shown",
         "corridor",
         "phase",
-        "province_names",
+        "province_codes",
         "announced",
         "realised",
-        "updated_at",
+        "updated_on",
         "publication",
     ]
     list_select_related = ["corridor"]
@@ -239,26 +269,24 @@ class ProjectAdmin(RegistryHistoryAdmin):
         "status",
         "status_since",
         "stale",
-        "announced",
-        "committed",
-        "realised",
+        "announced_detail",
+        "committed_detail",
+        "realised_detail",
         "ratio",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary"]}),
-        ("Classification", {"fields": ["phase", "corridor", "pillars", "sector"]}),
+        ("Classification", {"fields": [("phase", "corridor", "sector"), "pillars"]}),
         ("Place", {"fields": ["provinces", "place_name", ("latitude", "longitude")]}),
         (
             "Size and key dates",
             {
                 "fields": [
                     ("capacity_value", "capacity_unit"),
-                    "mou_signed_on",
-                    "financial_close_on",
-                    "construction_started_on",
-                    "completed_on",
+                    ("mou_signed_on", "financial_close_on"),
+                    ("construction_started_on", "completed_on"),
                 ]
             },
         ),
@@ -268,7 +296,8 @@ class ProjectAdmin(RegistryHistoryAdmin):
             {
                 "fields": [
                     ("status", "status_since", "stale"),
-                    ("announced", "committed", "realised", "ratio"),
+                    ("announced_detail", "committed_detail"),
+                    ("realised_detail", "ratio"),
                     ("created_at", "updated_at"),
                 ]
             },
@@ -279,23 +308,57 @@ class ProjectAdmin(RegistryHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("provinces")
 
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, project):
+        if not project.status:
+            return self.get_empty_value_display()
+        if project.is_stale:
+            return format_html(
+                '{} <span class="stale-warning" title="No newer status change in over {} years">stale</span>',
+                project.get_status_display(),
+                choices.STALE_AFTER_YEARS,
+            )
+        return project.get_status_display()
+
     @admin.display(description="Provinces")
-    def province_names(self, project):
-        return ", ".join(province.name for province in project.provinces.all())
+    def province_codes(self, project):
+        return format_html_join(", ", '<abbr title="{}">{}</abbr>', ((p.name, p.code) for p in project.provinces.all()))
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated_on(self, project):
+        return project.updated_at.date().isoformat() if project.updated_at else self.get_empty_value_display()
 
     # Missing values show as the admin's "-" in both the list and the read-only fields of the form.
 
-    @admin.display(description="Announced (USD)", ordering="announced_usd")
+    @admin.display(description="Announced", ordering="announced_usd")
     def announced(self, project):
-        return format_usd(project.announced_usd) or self.get_empty_value_display()
+        return format_money(project.announced_usd) or self.get_empty_value_display()
 
-    @admin.display(description="Committed (USD)", ordering="committed_usd")
-    def committed(self, project):
-        return format_usd(project.committed_usd) or self.get_empty_value_display()
-
-    @admin.display(description="Realised (USD)", ordering="realised_usd")
+    @admin.display(description="Realised", ordering="realised_usd")
     def realised(self, project):
-        return format_usd(project.realised_usd) or self.get_empty_value_display()
+        return format_money(project.realised_usd) or self.get_empty_value_display()
+
+    def _headline(self, project, kind, amount_usd):
+        """The headline USD amount with the figure's own currency beside it when it was not in USD."""
+        if amount_usd is None:
+            return self.get_empty_value_display()
+        figure = services.headline_figure(project.investments.filter(kind=kind))
+        text = format_money(amount_usd)
+        if figure is not None and figure.currency != "USD":
+            text += f" (from {format_money(figure.amount, figure.currency)})"
+        return text
+
+    @admin.display(description="Announced")
+    def announced_detail(self, project):
+        return self._headline(project, choices.InvestmentKind.ANNOUNCED, project.announced_usd)
+
+    @admin.display(description="Committed")
+    def committed_detail(self, project):
+        return self._headline(project, choices.InvestmentKind.COMMITTED, project.committed_usd)
+
+    @admin.display(description="Realised")
+    def realised_detail(self, project):
+        return self._headline(project, choices.InvestmentKind.REALISED, project.realised_usd)
 
     @admin.display(description="Realisation ratio")
     def ratio(self, project):
@@ -303,25 +366,47 @@ class ProjectAdmin(RegistryHistoryAdmin):
             return self.get_empty_value_display()
         return f"{project.realisation_ratio:.1%}"
 
-    @admin.display(description="Stale", boolean=True)
+    @admin.display(description="Stale")
     def stale(self, project):
-        return project.is_stale
+        """A warning when stale; nothing otherwise (a red cross would read as an alarm)."""
+        if not project.is_stale:
+            return "no"
+        return format_html(
+            '<span class="stale-warning">Stale: {} since {}, no newer status change in over {} years</span>',
+            project.get_status_display(),
+            project.status_since.isoformat(),
+            choices.STALE_AFTER_YEARS,
+        )
 
-    # The saves: one transaction (the admin's), derived fields recomputed after the inline rows, one history entry.
+    # The saves: the services, in the admin's transaction, one history entry for the project.
+
+    def get_object(self, request, object_id, from_field=None):
+        project = super().get_object(request, object_id, from_field)
+        if project is not None and request.method == "POST":
+            # Held until the admin's transaction ends, so the version check and the save see the same rows.
+            services.lock_project(project.pk)
+            project.refresh_from_db()
+        return project
 
     def save_model(self, request, obj, form, change):
-        # History is recorded once, in save_related, when the relations and derived fields are final.
-        obj.skip_history_when_saving = True
-        try:
-            super().save_model(request, obj, form, change)
-        finally:
-            del obj.skip_history_when_saving
+        """Nothing yet: the project is written with its rows in ``save_related``, through the services."""
 
     def save_related(self, request, form, formsets, change):
-        project = form.instance
-        with recorded_as_one_change(project, created=not change):
-            super().save_related(request, form, formsets, change)
-            services.project_refresh_derived(project)
+        relations = form.relations()
+        with one_change_per_record():
+            if change:
+                project = services.project_update(project=form.instance, **form.project_fields(), **relations)
+            else:
+                project = services.project_create(**form.project_fields(), **relations)
+            for formset in formsets:
+                if isinstance(formset, ServiceRowsFormSet):
+                    formset.write(project)
+                else:
+                    formset.instance = project
+                    self.save_formset(request, form, formset, change=change)
+        if not change:
+            # The admin goes on with its own object (messages, log, redirect): make it the project just created.
+            vars(form.instance).update(vars(project))
 
     @admin.action(description="Publish selected projects", permissions=["change"])
     def publish(self, request, queryset):

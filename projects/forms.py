@@ -1,15 +1,50 @@
-"""Admin forms and inline formsets that apply the projects rules across all the rows of one submit.
+"""Admin forms of a project and its inline rows. They read what the editor typed; the rules are the services'.
 
-A project's status changes and investment figures arrive together in one admin submit; the rules that span rows
-(the status history, one preferred figure per kind) are checked on the combined rows here, then saved in an order
-the database constraints accept. ``projects.admin`` recomputes the derived fields afterwards.
+The project form validates through ``services.project_validate``; each inline formset hands the project's whole set
+of rows, as they will be after the submit, to the service that writes them (``status_history_validate``,
+``investment_figures_validate``, ``participants_validate``) and shows its errors on the rows they belong to. The
+admin then saves through the same services (``projects.admin``). Every form carries its row's version
+(``registry.admin_versions``), so a save over someone else's change is refused.
 """
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
-from projects import choices, services
-from projects.models import InvestmentFigure, Project, Sector, StatusChange
+from projects import rules, services
+from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, Sector, StatusChange
+from registry.admin_versions import VersionedFormMixin
+
+PROJECT_FORM_FIELDS = [
+    "name",
+    "slug",
+    "summary",
+    "phase",
+    "corridor",
+    "pillars",
+    "sector",
+    "provinces",
+    "place_name",
+    "latitude",
+    "longitude",
+    "capacity_value",
+    "capacity_unit",
+    "mou_signed_on",
+    "financial_close_on",
+    "construction_started_on",
+    "completed_on",
+    "sources",
+    "publication",
+]
+
+
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's errors on the form's fields, and on the form itself for names it has no field for."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 class SectorChoiceField(forms.ModelChoiceField):
@@ -19,176 +54,245 @@ class SectorChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
 
 
-class ProjectAdminForm(forms.ModelForm):
-    """The project's own fields; pillars and provinces are required (one or more each)."""
+class ProjectAdminForm(VersionedFormMixin, forms.ModelForm):
+    """The project's own fields, checked by ``services.project_validate`` (what the API's writes run too)."""
 
     sector = SectorChoiceField(queryset=Sector.objects.select_related("parent"))
 
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "slug",
-            "summary",
-            "phase",
-            "corridor",
-            "pillars",
-            "sector",
-            "provinces",
-            "place_name",
-            "latitude",
-            "longitude",
-            "capacity_value",
-            "capacity_unit",
-            "mou_signed_on",
-            "financial_close_on",
-            "construction_started_on",
-            "completed_on",
-            "sources",
-            "publication",
-        ]
+        fields = PROJECT_FORM_FIELDS
         widgets = {
             "pillars": forms.CheckboxSelectMultiple,
             "provinces": forms.CheckboxSelectMultiple,
+            "summary": forms.Textarea(attrs={"rows": 3, "cols": 80}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "One or more" is the service's rule, with its own message (the API gives the same one).
+        for name in services.REQUIRED_RELATIONS:
+            if name in self.fields:
+                self.fields[name].required = False
 
-class StatusChangeInlineForm(forms.ModelForm):
-    """One row of the status history; the history rules are checked across rows by ``StatusChangeFormSet``."""
+    def relations(self) -> dict[str, list]:
+        return {name: list(self.cleaned_data.get(name) or []) for name in services.M2M_FIELDS if name in self.fields}
 
-    class Meta:
-        model = StatusChange
-        fields = ["status", "date", "source", "note"]
-        widgets = {"note": forms.TextInput(attrs={"size": 30})}
+    def project_fields(self) -> dict:
+        """The posted values of the project's own columns, for ``project_create`` / ``project_update``."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields
+            if name in self.cleaned_data and name not in services.M2M_FIELDS
+        }
 
     def _post_clean(self):
-        # StatusChange.clean() checks one row against the history stored in the database. In the admin several rows
-        # change in one submit (two dates moved together, a row deleted), so one row checked against the stored
-        # history would refuse valid combined edits; the formset checks the combined history instead.
-        self.instance.clean = _no_single_row_history_check
+        self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
         try:
-            super()._post_clean()
-        finally:
-            del self.instance.clean
+            services.project_validate(project=self.instance, **self.relations())
+        except ValidationError as error:
+            add_errors(self, error)
 
 
-def _no_single_row_history_check():
-    return None
+# --- inline rows ----------------------------------------------------------------------------------------------
 
 
-class StatusChangeFormSet(forms.BaseInlineFormSet):
-    """Checks the project's status history as it will be after this submit (DOMAIN.md: status rules)."""
+class InlineRowForm(VersionedFormMixin, forms.ModelForm):
+    """One inline row as typed. The row's rules run in the service, over the whole set (the formset's ``clean``):
+    the form only reads its fields and leaves the stored row untouched."""
+
+    def _post_clean(self):
+        pass
 
     def clean(self):
-        super().clean()
-        rows = self._rows_after_submit()
-        if rows is None:
-            return
-        entries = [services.HistoryEntry(form.cleaned_data["status"], form.cleaned_data["date"]) for form in rows]
-        for end in range(2, len(entries) + 1):
-            try:
-                services.validate_status_history(entries[:end])
-            except ValidationError as error:
-                # The first prefix that fails ends at the row that breaks the rules: the error goes on that row.
-                for field, messages in error.message_dict.items():
-                    for message in messages:
-                        rows[end - 1].add_error(field, message)
-                return
+        cleaned_data = super().clean()
+        # A row deleted by someone else since the page was opened fails its hidden id; say so on the row.
+        pk_name = self._meta.model._meta.pk.name
+        if pk_name in self._errors:
+            self.add_error(None, self._errors.pop(pk_name))
+        return cleaned_data
 
-    def _rows_after_submit(self) -> list[forms.Form] | None:
-        """The rows that will exist after saving, in entry order: existing rows by id, then new rows as entered.
 
-        None when a row is itself invalid: its own errors come first.
-        """
-        existing, new = [], []
+GONE_MESSAGE = (
+    "Someone else deleted this row after you opened the page. Nothing was saved: reload the page to see the "
+    "project as it is now."
+)
+
+
+class ServiceRowsFormSet(forms.BaseInlineFormSet):
+    """An inline whose rows are written as one set by a service (``validate`` now, ``write`` when saving)."""
+
+    row_fields: tuple[str, ...] = ()
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        pk_field = form.fields.get(self.model._meta.pk.name)
+        if pk_field is not None:
+            pk_field.error_messages["invalid_choice"] = GONE_MESSAGE
+
+    def row_forms(self) -> list[forms.Form]:
+        """The forms of the rows that exist after the submit: not deleted, and not an empty extra row."""
+        kept = []
         for form in self.forms:
             if self.can_delete and self._should_delete_form(form):
                 continue
             if form.instance.pk is None and not form.has_changed():
-                continue  # an empty extra row
-            if not form.is_valid():
-                return None
-            if form.instance.pk is None:
-                new.append(form)
+                continue
+            kept.append(form)
+        return kept
+
+    def rows(self) -> tuple[list[dict], list[forms.Form | None]]:
+        """The rows for the service, with the form each came from. Stored rows that the submit does not name are
+        kept as they are (a browser always names them all; a row added by someone else meanwhile is kept)."""
+        forms_of_rows = self.row_forms()
+        rows = [self.row_of(form) for form in forms_of_rows]
+        named = {form.instance.pk for form in self.forms if form.instance.pk is not None}
+        if self.instance.pk is not None:
+            for pk in self.model.objects.filter(project=self.instance).exclude(pk__in=named).values_list("pk"):
+                rows.append({"id": pk[0]})
+                forms_of_rows.append(None)
+        return rows, forms_of_rows
+
+    def row_of(self, form) -> dict:
+        row = {name: form.cleaned_data.get(name) for name in self.row_fields}
+        row["id"] = form.instance.pk
+        return row
+
+    def clean(self):
+        # Not BaseModelFormSet.clean(): its uniqueness checks read the forms' instances, which stay as stored here;
+        # the service checks the set.
+        if any(form.errors for form in self.row_forms()):
+            return
+        rows, forms_of_rows = self.rows()
+        try:
+            self.validate(project=self.instance, rows=rows)
+        except rules.RowsValidationError as error:
+            self.show_errors(error, rows, forms_of_rows)
+
+    def show_errors(self, error: rules.RowsValidationError, rows, forms_of_rows) -> None:
+        unseen = []
+        for index, row_error in error.rows.items():
+            form = forms_of_rows[index]
+            if form is None:
+                unseen.append(f"{self.model.objects.get(pk=rows[index]['id'])}: {' '.join(row_error.messages)}")
             else:
-                existing.append(form)
-        return sorted(existing, key=lambda form: form.instance.pk) + new
+                add_errors(form, row_error)
+        if unseen:
+            raise ValidationError(
+                [f"A row added by someone else since you opened the page breaks a rule: {text}" for text in unseen]
+            )
+
+    def validate(self, *, project, rows) -> None:
+        raise NotImplementedError
+
+    def write(self, project: Project) -> services.RowsWritten:
+        """Save the submitted set through the service; record what changed where the admin's log looks for it."""
+        rows, _ = self.rows()
+        written = self.replace(project=project, rows=rows)
+        self.new_objects = written.created
+        self.changed_objects = written.updated
+        self.deleted_objects = written.deleted
+        return written
+
+    def replace(self, *, project, rows) -> services.RowsWritten:
+        raise NotImplementedError
 
 
-class InvestmentFigureInlineForm(forms.ModelForm):
-    """One sourced money claim. A USD amount typed by the editor stays theirs; left empty, it is converted."""
+class StatusChangeInlineForm(InlineRowForm):
+    class Meta:
+        model = StatusChange
+        fields = ["status", "date", "source", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 24})}
+
+
+class StatusChangeFormSet(ServiceRowsFormSet):
+    """The project's status history, checked and written by ``services.status_history_replace``."""
+
+    row_fields = ("status", "date", "source", "note")
+
+    def validate(self, *, project, rows):
+        services.status_history_validate(project=project, rows=rows)
+
+    def replace(self, *, project, rows):
+        return services.status_history_replace(project=project, rows=rows)
+
+
+class InvestmentFigureInlineForm(InlineRowForm):
+    """One sourced money claim. A USD amount the editor changes is theirs; left as shown, the registry's rule
+    applies (``services.figure_apply_changes``), as for an API update."""
 
     class Meta:
         model = InvestmentFigure
         fields = ["kind", "amount", "currency", "amount_usd", "as_of", "source", "is_preferred", "note"]
         widgets = {
-            # Narrow inputs: ten columns have to fit one row of the inline table.
-            "amount": forms.TextInput(attrs={"size": 14, "inputmode": "decimal"}),
+            # Narrow inputs: the figure's columns have to fit one row of the inline table.
+            "amount": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),
             "currency": forms.TextInput(attrs={"size": 3, "maxlength": 3}),
-            "amount_usd": forms.TextInput(attrs={"size": 14, "inputmode": "decimal"}),
+            "amount_usd": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),
             "note": forms.TextInput(attrs={"size": 12}),
         }
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if "amount_usd" in self.changed_data:
-            # Same semantics as services.investment_figure_update: the editor's USD amount is theirs, and an
-            # emptied one asks InvestmentFigure.clean() to convert again.
-            self.instance.amount_usd_converted = False
-        return cleaned_data
+
+class InvestmentFigureFormSet(ServiceRowsFormSet):
+    """The project's figures, checked and written by ``services.investment_figures_replace``."""
+
+    row_fields = ("kind", "amount", "currency", "amount_usd", "as_of", "source", "note", "is_preferred")
+
+    def validate(self, *, project, rows):
+        services.investment_figures_validate(project=project, rows=rows)
+
+    def replace(self, *, project, rows):
+        return services.investment_figures_replace(project=project, rows=rows)
 
 
-class InvestmentFigureFormSet(forms.BaseInlineFormSet):
-    """At most one preferred figure per kind across the rows; saved so the unique index never sees two."""
+class ParticipationInlineForm(InlineRowForm):
+    class Meta:
+        model = Participation
+        fields = ["organisation", "role", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 30})}
 
-    def clean(self):
-        super().clean()
-        preferred = {}
-        for form in self.forms:
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            if not form.is_valid() or not form.cleaned_data.get("is_preferred"):
-                continue
-            preferred.setdefault(form.cleaned_data.get("kind"), []).append(form)
-        for kind, forms_of_kind in preferred.items():
-            if len(forms_of_kind) < 2:
-                continue
-            label = choices.InvestmentKind(kind).label.lower()
-            for form in forms_of_kind:
-                form.add_error(
-                    "is_preferred",
-                    f"{len(forms_of_kind)} {label} figures are marked preferred: a project has at most one "
-                    "preferred figure per kind. Keep one and unmark the others.",
+
+class ParticipationFormSet(ServiceRowsFormSet):
+    """Who took part, as ``services.project_set_participants`` writes it (the API's ``participants``)."""
+
+    row_fields = ("organisation", "role", "note")
+
+    def rows(self):
+        # Participations are matched by organisation and role, not by row id: every stored one not deleted here
+        # stays, so the unnamed ones are listed as they are.
+        rows, forms_of_rows = [], []
+        for form in self.row_forms():
+            rows.append({name: form.cleaned_data.get(name) for name in self.row_fields})
+            forms_of_rows.append(form)
+        named = {form.instance.pk for form in self.forms if form.instance.pk is not None}
+        if self.instance.pk is not None:
+            for participation in Participation.objects.filter(project=self.instance).exclude(pk__in=named):
+                rows.append(
+                    {"organisation": participation.organisation, "role": participation.role, "note": participation.note}
                 )
+                forms_of_rows.append(None)
+        return rows, forms_of_rows
 
-    def save(self, commit=True):
-        """Delete first, then save the rows that end up not preferred, then the preferred ones.
-
-        Moving "preferred" from one row to another in one submit then never has two preferred rows of a kind in
-        the database at once, whatever order the rows are listed in.
-        """
-        if not commit:
-            return super().save(commit=False)
-        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
-        to_delete = self.deleted_forms
-        to_save = []
-        for form in self.initial_forms:
-            if form.instance.pk is None or form.instance._state.adding:
-                continue  # not fetched (edited away meanwhile or outside this project): Django skips it too
-            if form in to_delete:
-                self.deleted_objects.append(form.instance)
-                self.delete_existing(form.instance)
-            elif form.has_changed():
-                to_save.append(form)
-        for form in self.extra_forms:
-            if form.has_changed() and not (self.can_delete and self._should_delete_form(form)):
-                to_save.append(form)
-        saved = []
-        for form in sorted(to_save, key=lambda form: form.instance.is_preferred):  # stable: keeps row order
-            if form in self.extra_forms:
-                self.new_objects.append(self.save_new(form))
-                saved.append(self.new_objects[-1])
+    def show_errors(self, error, rows, forms_of_rows):
+        for index, row_error in error.rows.items():
+            form = forms_of_rows[index]
+            if form is not None:
+                add_errors(form, row_error)
             else:
-                self.changed_objects.append((form.instance, form.changed_data))
-                saved.append(self.save_existing(form, form.instance))
-        return saved
+                raise ValidationError(row_error.messages)
+
+    def validate(self, *, project, rows):
+        services.participants_validate(project=project, participants=rows)
+
+    def replace(self, *, project, rows):
+        return services.project_set_participants(project=project, participants=rows)
+
+
+class ExternalIdentifierInlineForm(VersionedFormMixin, forms.ModelForm):
+    """An identifier has only its own rules (and one unique pair): a plain model form saves it."""
+
+    url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+
+    class Meta:
+        model = ExternalIdentifier
+        fields = ["scheme", "value", "url"]

@@ -2,10 +2,12 @@
 
 Each historical row keeps who, when, what kind of change and which fields changed, so the project history
 endpoint and the change feed read it without re-diffing. ``recorded_as_one_change`` lets a service that saves a
-record and its many-to-many fields in several steps leave one history entry instead of one per step.
+record and its many-to-many fields in several steps leave one history entry instead of one per step, and
+``one_change_per_record`` does the same for a write made of several service calls.
 """
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import models
 from django.db.models import Q
@@ -39,17 +41,45 @@ class TrackedHistory(HistoricalRecords):
             sender._tracked_history = self
 
 
+# The records of the change being made (``one_change_per_record``): (instance, created) pairs, recorded at its end.
+_open_change: ContextVar[list | None] = ContextVar("open_history_change", default=None)
+
+
+@contextmanager
+def one_change_per_record():
+    """Leave one history entry per record for everything ``recorded_as_one_change`` saves inside the block.
+
+    A write made of several service calls (the admin saving a project with its status history and figures, whose
+    derived fields each call recomputes) then reads as one change of the project, recorded with its final values.
+    Blocks nest: the outermost one records. A failed block records nothing.
+    """
+    if _open_change.get() is not None:
+        yield
+        return
+    records: list = []
+    token = _open_change.set(records)
+    try:
+        yield
+    finally:
+        _open_change.reset(token)
+        for instance, _ in records:
+            if hasattr(instance, "skip_history_when_saving"):
+                del instance.skip_history_when_saving
+    # Reached only when the block succeeded: a failed change leaves no entry (and, on PostgreSQL, must not query
+    # inside the aborted transaction, which would hide the original error).
+    for instance, created in records:
+        type(instance)._tracked_history.create_historical_record(instance, "+" if created else "~")
+
+
 @contextmanager
 def recorded_as_one_change(instance, *, created: bool):
     """Suppress history for the saves inside the block, then record one entry for the whole change."""
-    instance.skip_history_when_saving = True
-    try:
+    with one_change_per_record():
+        records = _open_change.get()
+        if not any(recorded is instance for recorded, _ in records):
+            records.append((instance, created))
+        instance.skip_history_when_saving = True
         yield instance
-    finally:
-        del instance.skip_history_when_saving
-    # Reached only when the block succeeded: a failed change leaves no entry (and, on PostgreSQL, must not query
-    # inside the aborted transaction, which would hide the original error).
-    type(instance)._tracked_history.create_historical_record(instance, "+" if created else "~")
 
 
 def _field_names(history_instance) -> list[str]:

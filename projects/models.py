@@ -1,7 +1,8 @@
 """The projects domain (DOMAIN.md): vocabularies, projects, their sourced claims, and who took part.
 
-Single-row rules live in named database constraints and field validators; rules that span rows live in
-``clean()`` and in ``projects.services``, which every write path (admin, API, seed loader) goes through.
+Single-row rules live in named database constraints, field validators and ``clean()``; rules that span rows (the
+status history, one preferred figure per kind) live in ``projects.rules`` and are applied by ``projects.services``,
+which every write path (admin, API, imports, seed loader) goes through.
 """
 
 import datetime
@@ -400,7 +401,11 @@ class Project(models.Model):
 
 
 class StatusChange(models.Model):
-    """A dated, sourced entry in a project's status history; the latest one is the project's status."""
+    """A dated, sourced entry in a project's status history; the latest one is the project's status.
+
+    Its place in the history (dates never go back, the status ladder) is a rule over the project's rows:
+    ``projects.services`` checks it with ``projects.rules`` on every write.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_changes")
     status = models.CharField(max_length=20, choices=choices.Status.choices)
@@ -419,17 +424,6 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.get_status_display()} since {self.date}"
-
-    def clean(self):
-        from projects.services import history_with, validate_status_history
-
-        if self.project_id is None or self.status not in choices.Status.values:
-            return
-        converted = python_values(self, "date")
-        if converted is None or converted[0] is None:
-            return  # clean_fields() reports the missing or invalid date
-        self.date = converted[0]
-        validate_status_history(history_with(self))
 
 
 class ExchangeRate(models.Model):

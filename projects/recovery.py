@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 
-from projects import services
-from projects.models import Project
+from projects import rules, services
+from projects.models import Project, StatusChange
 
 # Django deletes a project and its rows in one go, a model at a time (several projects together in a bulk delete):
 # the deletion records follow each other closely. A row deleted on its own earlier is separated from them by a pause
@@ -307,4 +307,9 @@ def _restore(deletion) -> Project:
         except ValidationError as error:
             raise ValidationError(f"Cannot restore {deletion.slug!r}: {_describe(row)}: {_messages(error)}.") from error
         instance.save()
+    restored_history = StatusChange.objects.filter(project=project).order_by("id")
+    try:
+        rules.validate_status_history(list(restored_history))
+    except ValidationError as error:
+        raise ValidationError(f"Cannot restore {deletion.slug!r}: its status history: {_messages(error)}.") from error
     return services.project_refresh_derived(project)

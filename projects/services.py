@@ -5,54 +5,26 @@ cross-row rules inside one transaction and recomputes the project's derived fiel
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
-from projects import choices
+from projects import choices, rules
 from projects.history import recorded_as_one_change
 from projects.models import InvestmentFigure, Participation, Pillar, Project, Province, Source, StatusChange
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
-STATUS_RANK = {status: rank for rank, status in enumerate(choices.STATUS_LADDER)}
 RATIO_PLACES = Decimal("0.0001")
 
 
-# --- status history rules -------------------------------------------------------------------------------------
+# --- status history -------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    status: str
-    date: Any
-
-
-def validate_status_history(entries: Sequence[Any]) -> None:
-    """Check a project's status history, in entry order: dates never go back, transitions follow the ladder."""
-    for previous, current in zip(entries, entries[1:], strict=False):
-        if current.date < previous.date:
-            raise ValidationError(
-                {
-                    "date": f"Dates along a project's history never go backwards: {current.date} is before "
-                    f"the previous status change ({previous.status}, {previous.date})."
-                }
-            )
-        if previous.status == choices.Status.CANCELLED:
-            raise ValidationError({"status": f"The project was cancelled on {previous.date}; cancelled is final."})
-        if (
-            previous.status in STATUS_RANK
-            and current.status in STATUS_RANK
-            and STATUS_RANK[current.status] < STATUS_RANK[previous.status]
-        ):
-            raise ValidationError(
-                {
-                    "status": f"A project cannot move back from {previous.status} to {current.status}; "
-                    "a backward move is allowed only from suspended."
-                }
-            )
+# The rule itself lives in projects.rules (pure, below the models); these names stay importable from here.
+HistoryEntry = rules.HistoryEntry
+validate_status_history = rules.validate_status_history
 
 
 def history_with(status_change: StatusChange) -> list[HistoryEntry]:
@@ -82,14 +54,19 @@ def history_without(status_change: StatusChange) -> list[HistoryEntry]:
 # --- derived fields -------------------------------------------------------------------------------------------
 
 
-def headline_amount(figures: Iterable[InvestmentFigure]) -> Decimal | None:
+def headline_figure(figures: Iterable[InvestmentFigure]) -> InvestmentFigure | None:
     """The preferred figure, else the one with the latest ``as_of`` (ties: the latest created)."""
     figures = list(figures)
     if not figures:
         return None
     preferred = [figure for figure in figures if figure.is_preferred]
-    chosen = preferred[0] if preferred else max(figures, key=lambda f: (f.as_of, f.created_at, f.pk))
-    return chosen.amount_usd
+    return preferred[0] if preferred else max(figures, key=lambda f: (f.as_of, f.created_at, f.pk))
+
+
+def headline_amount(figures: Iterable[InvestmentFigure]) -> Decimal | None:
+    """The headline figure's USD amount (``headline_figure``)."""
+    chosen = headline_figure(figures)
+    return chosen.amount_usd if chosen is not None else None
 
 
 def realisation_ratio(announced: Decimal | None, realised: Decimal | None) -> Decimal | None:
@@ -190,6 +167,12 @@ def _validate_project(project: Project, relations: dict[str, list]) -> None:
         raise ValidationError(errors)
 
 
+def project_validate(*, project: Project, **relations: Iterable) -> None:
+    """Check a project (and the many-to-many lists given) as ``project_create`` and ``project_update`` do, without
+    saving: for a form that shows the errors before anything is written."""
+    _validate_project(project, {name: list(values) for name, values in relations.items()})
+
+
 def _set_project_relations(project: Project, relations: dict[str, list]) -> None:
     for name in M2M_FIELDS:
         if name in relations:
@@ -255,14 +238,142 @@ def project_set_publication(*, projects: Iterable[Project], publication: str) ->
     return count
 
 
+# --- rows of a project, written as a set ---------------------------------------------------------------------
+
+
+@dataclass
+class RowsWritten:
+    """What a write of a project's whole set of rows did: rows created, updated (with the fields changed), deleted."""
+
+    created: list = field(default_factory=list)
+    updated: list[tuple[Any, list[str]]] = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+@dataclass
+class _PlannedRow:
+    index: int
+    instance: Any
+    changed: list[str]
+
+
+def _existing_rows(project: Project, model) -> dict[Any, Any]:
+    """The project's stored rows by id, read afresh (never a prefetched copy that planning would change)."""
+    if project.pk is None:
+        return {}
+    return {row.pk: row for row in model.objects.filter(project=project).order_by("pk")}
+
+
+def _plan_rows(
+    *, project: Project, model, rows: Sequence[dict[str, Any]], prepare
+) -> tuple[list[_PlannedRow], list, dict[int, ValidationError]]:
+    """Each given row as the instance it will be (a copy of the stored row with its changes, or a new row), the
+    stored rows the set leaves out (to delete), and the rows' own errors.
+
+    ``prepare(instance, changes)`` applies a row's changed values with the model's write rules. A value equal to
+    the stored one is no change: an unchanged row is not saved, so it gets no history entry.
+    """
+    existing = _existing_rows(project, model)
+    planned, errors = [], {}
+    for index, row in enumerate(rows):
+        pk = row.get("id")
+        if pk is not None and pk not in existing:
+            errors[index] = ValidationError(
+                f"This {model._meta.verbose_name} is not one of the project's (it may have been deleted meanwhile)."
+            )
+            continue
+        values = {name: value for name, value in row.items() if name != "id"}
+        if pk is None:
+            instance = model(project=project)
+            changes = values
+        else:
+            instance = existing[pk]
+            changes = {name: value for name, value in values.items() if _differs(instance, name, value)}
+        prepare(instance, changes)
+        planned.append(_PlannedRow(index, instance, sorted(changes)))
+    kept = {row.get("id") for row in rows}
+    deleted = [row for pk, row in existing.items() if pk not in kept]
+    for item in planned:
+        try:
+            _clean_row_alone(item.instance, project)
+        except ValidationError as error:
+            errors[item.index] = error
+    return planned, deleted, errors
+
+
+def _differs(instance, name: str, value) -> bool:
+    """Whether ``value`` would change the stored field (a related row compared by id, without fetching it)."""
+    model_field = instance._meta.get_field(name)
+    if model_field.is_relation:
+        return getattr(instance, model_field.attname) != getattr(value, "pk", value)
+    return getattr(instance, name) != value
+
+
+def _clean_row_alone(instance, project: Project) -> None:
+    """The row's own rules: fields, ``clean()`` and its one-row constraints. Unique constraints span rows: the
+    set's rules check them over the rows as they will be, not against the stored rows that this write replaces."""
+    exclude = {"project"} if project.pk is None else set()
+    errors: dict[str, list] = {}
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    for constraint in instance._meta.constraints:
+        if isinstance(constraint, models.CheckConstraint):
+            try:
+                constraint.validate(type(instance), instance, exclude=exclude | set(errors))
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_planned(planned: list[_PlannedRow], written: RowsWritten) -> None:
+    for item in planned:
+        if item.instance.pk is None:
+            item.instance.save()
+            written.created.append(item.instance)
+        elif item.changed:
+            item.instance.save()
+            written.updated.append((item.instance, item.changed))
+
+
+def _delete_rows(deleted: list, written: RowsWritten) -> None:
+    for row in deleted:
+        row.delete()
+        written.deleted.append(row)
+
+
 # --- status changes -------------------------------------------------------------------------------------------
+
+STATUS_CHANGE_FIELDS = ("status", "date", "source", "note")
+
+
+def _clean_status_change(status_change: StatusChange, entries) -> None:
+    """``full_clean()`` and the history rule (``entries``: the history with this change), reported together."""
+    errors: dict[str, list] = {}
+    try:
+        status_change.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if not ({"status", "date"} & errors.keys()):
+        try:
+            rules.validate_status_history(entries(status_change))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
 def status_change_record(*, project: Project, status: str, date: Any, source: Source, note: str = "") -> StatusChange:
     lock_project(project.pk)
     status_change = StatusChange(project=project, status=status, date=date, source=source, note=note)
-    status_change.full_clean()
+    _clean_status_change(status_change, history_with)
     status_change.save()
     project_refresh_derived(project)
     return status_change
@@ -275,7 +386,7 @@ def status_change_update(*, status_change: StatusChange, **fields: Any) -> Statu
     lock_project(status_change.project_id)
     for name, value in fields.items():
         setattr(status_change, name, value)
-    status_change.full_clean()
+    _clean_status_change(status_change, history_with)
     status_change.save()
     project_refresh_derived(status_change.project)
     return status_change
@@ -290,7 +401,68 @@ def status_change_delete(*, status_change: StatusChange) -> None:
     project_refresh_derived(project)
 
 
+def _set_fields(instance, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(instance, name, value)
+
+
+def _plan_status_history(project: Project, rows: Sequence[dict[str, Any]]):
+    planned, deleted, errors = _plan_rows(project=project, model=StatusChange, rows=rows, prepare=_set_fields)
+    if not errors:
+        # Entry order: the rows kept, by id, then the new ones as given (they get the next ids, in that order).
+        ordered = sorted(planned, key=lambda item: (item.instance.pk is None, item.instance.pk or 0, item.index))
+        found = rules.status_history_error([item.instance for item in ordered])
+        if found is not None:
+            position, error = found
+            errors[ordered[position].index] = error
+    if errors:
+        raise rules.RowsValidationError(errors)
+    return planned, deleted
+
+
+def status_history_validate(*, project: Project, rows: Sequence[dict[str, Any]]) -> None:
+    """Check a project's whole status history as ``status_history_replace`` would write it, without writing."""
+    _plan_status_history(project, rows)
+
+
+@transaction.atomic
+def status_history_replace(*, project: Project, rows: Sequence[dict[str, Any]]) -> RowsWritten:
+    """Make the project's status history exactly ``rows``, in one transaction, with one derived-field refresh.
+
+    Each row is a dict of ``status``, ``date``, ``source``, ``note``, with the ``id`` of the stored status change
+    it edits (none for a new one); stored status changes the rows leave out are deleted. The history rule is
+    checked on the combined result, so rows can change together (two dates moved at once). Raises
+    ``rules.RowsValidationError`` (errors by row index) and writes nothing when any rule breaks.
+    """
+    lock_project(project.pk)
+    planned, deleted = _plan_status_history(project, rows)
+    written = RowsWritten()
+    _delete_rows(deleted, written)
+    _save_planned(planned, written)
+    if written.changed:
+        project_refresh_derived(project)
+    return written
+
+
 # --- investment figures ---------------------------------------------------------------------------------------
+
+INVESTMENT_FIELDS = ("kind", "amount", "currency", "amount_usd", "as_of", "source", "note", "is_preferred")
+
+
+def figure_apply_changes(investment: InvestmentFigure, fields: dict[str, Any]) -> None:
+    """Set changed values on a figure with the registry's rule for its USD amount (every write path uses this).
+
+    A USD amount given by the editor is theirs; an empty one asks for conversion again. Otherwise the registry's
+    own USD amount (a copy for USD, a conversion otherwise) follows new amount, currency or date; one the editor
+    typed from the source stays, unless the figure is now in USD, where it must equal the amount.
+    """
+    if "amount_usd" in fields:
+        investment.amount_usd_converted = False
+    elif {"amount", "currency", "as_of"} & fields.keys():
+        currency = fields.get("currency", investment.currency)
+        if investment.amount_usd_converted or "USD" in (investment.currency, currency):
+            investment.amount_usd = None
+    _set_fields(investment, fields)
 
 
 @transaction.atomic
@@ -308,17 +480,7 @@ def investment_figure_update(*, investment: InvestmentFigure, **fields: Any) -> 
     if "project" in fields and fields["project"].pk != investment.project_id:
         raise ValidationError({"project": "A figure cannot move to another project; delete and re-add it."})
     lock_project(investment.project_id)
-    if "amount_usd" in fields:
-        # A USD amount given by the editor is theirs; an empty one asks for conversion again.
-        investment.amount_usd_converted = False
-    elif {"amount", "currency", "as_of"} & fields.keys():
-        # The registry's own USD amount (a copy for USD, a conversion otherwise) follows the new values; one the
-        # editor typed from the source stays, unless the figure is now in USD, where it must equal the amount.
-        currency = fields.get("currency", investment.currency)
-        if investment.amount_usd_converted or "USD" in (investment.currency, currency):
-            investment.amount_usd = None
-    for name, value in fields.items():
-        setattr(investment, name, value)
+    figure_apply_changes(investment, fields)
     investment.full_clean()
     investment.save()
     project_refresh_derived(investment.project)
@@ -333,26 +495,106 @@ def investment_figure_delete(*, investment: InvestmentFigure) -> None:
     project_refresh_derived(project)
 
 
-# --- participations -------------------------------------------------------------------------------------------
+def _prepare_figure(figure: InvestmentFigure, changes: dict[str, Any]) -> None:
+    if figure.pk is None:
+        _set_fields(figure, changes)  # a new figure: as investment_figure_record builds it
+    else:
+        figure_apply_changes(figure, changes)
+
+
+def _plan_investments(project: Project, rows: Sequence[dict[str, Any]]):
+    planned, deleted, errors = _plan_rows(project=project, model=InvestmentFigure, rows=rows, prepare=_prepare_figure)
+    if not errors:
+        figures = [item.instance for item in planned]
+        newly = [
+            figure.is_preferred and (figure.pk is None or "is_preferred" in item.changed)
+            for figure, item in zip(figures, planned, strict=True)
+        ]
+        for position in rules.preferred_conflicts(figures, newly_preferred=newly):
+            errors[planned[position].index] = ValidationError({"is_preferred": rules.ONE_PREFERRED_MESSAGE})
+    if errors:
+        raise rules.RowsValidationError(errors)
+    return planned, deleted
+
+
+def investment_figures_validate(*, project: Project, rows: Sequence[dict[str, Any]]) -> None:
+    """Check a project's whole set of figures as ``investment_figures_replace`` would write it, without writing."""
+    _plan_investments(project, rows)
 
 
 @transaction.atomic
-def project_set_participants(*, project: Project, participants: Iterable[dict[str, Any]]) -> None:
-    """Make the project's participations exactly ``participants`` (organisation, role, note), keeping unchanged rows."""
-    wanted = {(item["organisation"].pk, item["role"]): item for item in participants}
-    for participation in list(project.participations.all()):
-        key = (participation.organisation_id, participation.role)
-        if key not in wanted:
-            participation.delete()
-            continue
-        note = wanted.pop(key).get("note", participation.note) or ""
-        if participation.note != note:
-            participation.note = note
-            participation.full_clean()
-            participation.save()
-    for (_, role), item in wanted.items():
-        participation = Participation(
-            project=project, organisation=item["organisation"], role=role, note=item.get("note") or ""
+def investment_figures_replace(*, project: Project, rows: Sequence[dict[str, Any]]) -> RowsWritten:
+    """Make the project's investment figures exactly ``rows``, in one transaction, with one derived-field refresh.
+
+    Each row is a dict of the figure's fields (``kind``, ``amount``, ``currency``, ``amount_usd``, ``as_of``,
+    ``source``, ``note``, ``is_preferred``), with the ``id`` of the stored figure it edits (none for a new one);
+    stored figures the rows leave out are deleted. An existing row's values that differ from the stored ones are
+    its changes, applied as ``investment_figure_update`` applies them (``figure_apply_changes``). Figures are saved
+    unmarked-first, so "preferred" can move between rows in one write. Raises ``rules.RowsValidationError``.
+    """
+    lock_project(project.pk)
+    planned, deleted = _plan_investments(project, rows)
+    written = RowsWritten()
+    _delete_rows(deleted, written)
+    # The unique index allows one preferred figure per kind at any moment: unmark before marking.
+    _save_planned(sorted(planned, key=lambda item: item.instance.is_preferred), written)
+    if written.changed:
+        project_refresh_derived(project)
+    return written
+
+
+# --- participations -------------------------------------------------------------------------------------------
+
+
+def _plan_participants(project: Project, participants: Sequence[dict[str, Any]]):
+    """The participations to keep (with a changed note), create and delete, after the rows' own rules."""
+    participants = list(participants)
+    keys = [(item["organisation"].pk, item["role"]) for item in participants]
+    errors = {
+        index: ValidationError(
+            {"role": f"{participants[index]['organisation'].slug} is listed twice as {participants[index]['role']}."}
         )
-        participation.full_clean()
-        participation.save()
+        for index in rules.duplicate_participants(keys)
+    }
+    stored = {(p.organisation_id, p.role): p for p in _existing_rows(project, Participation).values()}
+    planned = []
+    for index, item in enumerate(participants):
+        if index in errors:
+            continue
+        participation = stored.get(keys[index])
+        if participation is None:
+            participation = Participation(
+                project=project, organisation=item["organisation"], role=item["role"], note=item.get("note") or ""
+            )
+            changed = ["organisation", "role", "note"]
+        else:
+            note = item.get("note", participation.note) or ""
+            changed = ["note"] if participation.note != note else []
+            participation.note = note
+        planned.append(_PlannedRow(index, participation, changed))
+        try:
+            _clean_row_alone(participation, project)
+        except ValidationError as error:
+            errors[index] = error
+    if errors:
+        raise rules.RowsValidationError(errors)
+    kept = set(keys)
+    deleted = [participation for key, participation in stored.items() if key not in kept]
+    return planned, deleted
+
+
+def participants_validate(*, project: Project, participants: Sequence[dict[str, Any]]) -> None:
+    """Check a project's participants as ``project_set_participants`` would write them, without writing."""
+    _plan_participants(project, participants)
+
+
+@transaction.atomic
+def project_set_participants(*, project: Project, participants: Iterable[dict[str, Any]]) -> RowsWritten:
+    """Make the project's participations exactly ``participants`` (organisation, role, note), keeping unchanged
+    rows (matched by organisation and role; a missing note keeps the stored one). Raises
+    ``rules.RowsValidationError`` when an organisation is listed twice in one role or a row breaks its rules."""
+    planned, deleted = _plan_participants(project, list(participants))
+    written = RowsWritten()
+    _delete_rows(deleted, written)
+    _save_planned(planned, written)
+    return written

@@ -157,6 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# ISO dates (YYYY-MM-DD) in the admin, shown and typed: registry/formats/en_GB/formats.py.
+FORMAT_MODULE_PATH = ["registry.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,8 @@ from registry.health import healthz
 admin.site.site_header = "CPEC Project Registry"
 admin.site.site_title = "CPEC Project Registry"
 admin.site.index_title = "Registry data"
+# "View site" leads to the registry's public face: the API root, until the site has a landing page.
+admin.site.site_url = "/api/v1/"
 
 
 def favicon(request):

@@ -176,15 +176,18 @@ def test_import_invalid_rows_reported_per_row_and_nothing_written(admin_client, 
         6: {
             "value": ["Enter a number with a dot for decimals, e.g. 44 or 3.2, not 'lots'."],
             "source": ["No source with id 999999: add the source first (Sources in the admin)."],
-            "scope": ["Value 'regional' is not a valid choice."],
-            "kind": ["Value 'forecast' is not a valid choice."],
+            "scope": ["Unknown scope 'regional': use one of national, province, corridor, project."],
+            "kind": ["Unknown kind 'forecast': use one of actual, target, baseline."],
         },
         7: {
             "period_start": ["Enter the date as YYYY-MM-DD, not '31/01/2026'."],
             "source": ["Give the source's id (a number) or its URL (http:// or https://), not 'ministry website'."],
         },
     }
-    assert "Some rows failed to validate" in response.text
+    assert "6 rows cannot be imported" in response.text
+    assert "<li><strong>period_start</strong>: Enter the date as YYYY-MM-DD, not &#x27;31/01/2026&#x27;.</li>" in (
+        response.text
+    )
     assert Observation.objects.count() == 0
 
 
@@ -198,7 +201,11 @@ def test_import_duplicate_rows_in_one_file_reported(admin_client, series):
     response = preview(admin_client, upload)
 
     assert invalid_rows(response) == {
-        2: {"__all__": ["Row 1 already gives this indicator, scope, subject, period and kind."]}
+        2: {
+            "__all__": [
+                "Row 1 already gives this observation (indicator, scope, subject, period and kind): give each one once."
+            ]
+        }
     }
     assert Observation.objects.count() == 0
 
@@ -212,8 +219,9 @@ def test_import_wrong_header_reported_without_traceback(admin_client, series):
     response = preview(admin_client, upload)
 
     assert [str(error.error) for error in response.context["result"].base_errors] == [
-        "The file's header is wrong: unknown column(s) vlaue; missing column(s) subject, value. "
-        "Expected: indicator, scope, subject, period_start, period_end, kind, value, source, note."
+        "The file's header is wrong: unknown column(s) vlaue; missing column(s) subject, value. Expected the "
+        "columns: indicator, scope, subject, period_start, period_end, kind, value, source, note (required: "
+        "indicator, scope, subject, period_start, period_end, kind, value, source)."
     ]
     assert "Traceback" not in response.text
     assert Observation.objects.count() == 0
@@ -277,7 +285,7 @@ def test_export_uses_the_import_columns():
         "2030-12-31",
         "target",
         "60",
-        observation.source_id,
+        str(observation.source_id),
         "By 2030",
     ]
 

@@ -259,9 +259,9 @@ def test_project_changelist_shows_derived_status_and_money(admin_client, two_pro
     html = response.content.decode()
     assert response.status_code == 200
     assert "Implementation" in html
-    assert "US$1,698,000,000" in html
-    assert "US$1,420,500,000.50" in html
-    assert "Punjab" in html
+    assert "USD 1,698.0 M" in html
+    assert "USD 1,420.5 M" in html
+    assert '<abbr title="Punjab">PK-PB</abbr>' in html
 
 
 def make_listed_project(vocab, number):
@@ -487,8 +487,8 @@ def test_project_add_two_preferred_figures_of_one_kind_shows_error(admin_client,
     assert response.status_code == 200
     row_errors, _ = inline_errors(response, "investments")
     message = (
-        "2 announced figures are marked preferred: a project has at most one preferred figure per kind. "
-        "Keep one and unmark the others."
+        "This project already has a preferred figure of this kind: unmark that one first (at most one preferred "
+        "figure per project and kind)."
     )
     assert row_errors == [{"is_preferred": [message]}, {"is_preferred": [message]}, {}]
     assert Project.objects.count() == 0
@@ -553,8 +553,8 @@ def test_project_change_typed_usd_amount_replaces_a_converted_one(admin_client, 
 @pytest.mark.parametrize(
     ("overrides", "investment", "field", "message"),
     [
-        ({"pillars": []}, None, "pillars", "This field is required."),
-        ({"provinces": []}, None, "provinces", "This field is required."),
+        ({"pillars": []}, None, "pillars", "Choose at least one pillar."),
+        ({"provinces": []}, None, "provinces", "Choose at least one province."),
         (
             {"latitude": "45.0", "longitude": "70.0"},
             None,
@@ -593,8 +593,9 @@ def test_project_add_same_organisation_twice_in_one_role_shows_error(admin_clien
     response = admin_client.post(ADD, data)
 
     assert response.status_code == 200
-    assert inline_errors(response, "participations")[1] == [
-        "Please correct the duplicate data for organisation and role, which must be unique."
+    assert inline_errors(response, "participations")[0] == [
+        {},
+        {"role": ["three-gorges is listed twice as sponsor."]},
     ]
     assert Project.objects.count() == 0
 

@@ -150,16 +150,39 @@ def test_participants_failing_on_a_later_row_store_nothing():
     contractor = factories.OrganisationFactory(slug="sinohydro")
     before = registry_state()
 
+    # Both rows pass the rules; the database refuses the second one after the first is stored.
+    refusal = database_refuses("projects_participation", "INSERT", "NEW.role = 'contractor'")
+    with refusal, pytest.raises(IntegrityError):
+        services.project_set_participants(
+            project=project,
+            participants=[
+                {"organisation": sponsor, "role": choices.ParticipationRole.SPONSOR},
+                {"organisation": contractor, "role": choices.ParticipationRole.CONTRACTOR},
+            ],
+        )
+
+    assert registry_state() == before
+
+
+def test_participants_with_an_invalid_later_row_refused_before_any_write():
+    project = factories.make_project(slug="sahiwal-coal")
+    sponsor = factories.OrganisationFactory(slug="huaneng")
+    contractor = factories.OrganisationFactory(slug="sinohydro")
+    before = registry_state()
+
     with pytest.raises(ValidationError) as refused:
         services.project_set_participants(
             project=project,
             participants=[
                 {"organisation": sponsor, "role": choices.ParticipationRole.SPONSOR},
-                {"organisation": contractor, "role": "builder"},  # saved after the sponsor row
+                {"organisation": contractor, "role": "builder"},
             ],
         )
 
-    assert refused.value.message_dict == {"role": ["Value 'builder' is not a valid choice."]}
+    assert {index: error.message_dict for index, error in refused.value.rows.items()} == {
+        1: {"role": ["Value 'builder' is not a valid choice."]}
+    }
+    assert refused.value.messages == ["Row 2: Value 'builder' is not a valid choice."]
     assert registry_state() == before
 
 
