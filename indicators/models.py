@@ -12,7 +12,7 @@ from indicators import choices
 from indicators.choices import SUBJECT_FIELD, SUBJECT_FIELDS, Scope
 from projects.choices import Publication
 from projects.history import TrackedHistory
-from projects.models import SLUG_VALIDATOR, Corridor, Project, Province, Source
+from projects.models import SLUG_VALIDATOR, Corridor, Project, Province, Source, name_link_rows
 
 
 class Indicator(models.Model):
@@ -179,3 +179,6 @@ class Observation(models.Model):
             errors["period_end"] = f"The period cannot end ({self.period_end}) before it starts ({self.period_start})."
         if errors:
             raise ValidationError(errors)
+
+
+name_link_rows(Indicator.corridors, "corridor")

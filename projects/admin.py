@@ -242,7 +242,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     list_display = [
         "name",
         "status_shown",
-        "corridor",
+        "corridor_short",
         "phase",
         "province_codes",
         "announced",
@@ -319,6 +319,10 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
                 choices.STALE_AFTER_YEARS,
             )
         return project.get_status_display()
+
+    @admin.display(description="Corridor", ordering="corridor__order")
+    def corridor_short(self, project):
+        return project.corridor.name.removesuffix(" Corridor")
 
     @admin.display(description="Provinces")
     def province_codes(self, project):

@@ -224,6 +224,7 @@ class InvestmentFigureInlineForm(InlineRowForm):
     class Meta:
         model = InvestmentFigure
         fields = ["kind", "amount", "currency", "amount_usd", "as_of", "source", "is_preferred", "note"]
+        labels = {"amount_usd": "USD amount", "is_preferred": "Preferred"}
         widgets = {
             # Narrow inputs: the figure's columns have to fit one row of the inline table.
             "amount": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),

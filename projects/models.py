@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from projects import choices
+from projects.display import format_money
 from projects.history import TrackedHistory
 
 SLUG_VALIDATOR = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens.")
@@ -503,7 +504,7 @@ class InvestmentFigure(models.Model):
         indexes = [models.Index(fields=["project", "kind"], name="investment_project_kind_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.as_of})"
+        return f"{self.get_kind_display()} {format_money(self.amount, self.currency)} ({self.as_of})"
 
     def clean(self):
         converted = python_values(self, "amount", "amount_usd", "as_of")
@@ -590,3 +591,20 @@ class ExternalIdentifier(models.Model):
 
     def __str__(self):
         return f"{self.get_scheme_display()}: {self.value}"
+
+
+def name_link_rows(relation, noun: str) -> None:
+    """Give a many-to-many relation's link rows a readable name ("Karot Hydropower Project: pillar Energy"), for
+    the pages that list them (a deletion's confirmation) instead of "Project_pillars object (24)"."""
+    through = relation.through
+    source, target = relation.field.m2m_field_name(), relation.field.m2m_reverse_field_name()
+
+    def __str__(self):
+        return f"{getattr(self, source)}: {noun} {getattr(self, target)}"
+
+    through.__str__ = __str__
+
+
+name_link_rows(Project.pillars, "pillar")
+name_link_rows(Project.provinces, "province")
+name_link_rows(Project.sources, "source")

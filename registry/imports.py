@@ -467,13 +467,11 @@ class RegistryImportExportMixin(ImportExportMixin):
             for action in ("add", "change")
         )
 
-    def changelist_view(self, request, extra_context=None):
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
-        links = [
-            (resource.get_display_name(), f"{url}?resource={index}")
-            for index, resource in enumerate(self.get_import_resource_classes(request))
-        ]
-        return super().changelist_view(request, {**(extra_context or {}), "import_links": links})
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        if "resource" in form.fields:
+            form.fields["resource"].label = "What to import"
+        return form
 
     def get_import_form_initial(self, request):
         initial = super().get_import_form_initial(request)

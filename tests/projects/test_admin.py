@@ -738,7 +738,10 @@ def test_setup_editors_grants_add_change_view_and_delete_only_on_project_rows(db
 
     granted = group_permissions()
     output = capsys.readouterr().out
-    assert "Created group 'editors'." in output
+    assert output.splitlines() == [
+        f"Group 'editors' created: {len(granted)} permissions ({len(granted)} granted, 0 revoked). "
+        "Make a staff user an editor by adding them to it."
+    ]
     assert {p for p in granted if p.startswith("projects.")} == {
         f"projects.{action}_{model}"
         for model in ["corridor", "pillar", "sector", "source", "organisation", "exchangerate", "project"]
@@ -752,6 +755,14 @@ def test_setup_editors_grants_add_change_view_and_delete_only_on_project_rows(db
     assert not any("historical" in permission for permission in granted)
 
 
+def test_setup_editors_verbose_lists_each_permission_granted(db, capsys):
+    call_command("setup_editors", verbosity=2)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert "  Granted projects.add_project" in lines
+    assert len([line for line in lines if line.startswith("  Granted ")]) == len(group_permissions())
+
+
 def test_setup_editors_run_twice_changes_nothing_and_restores_the_set(db, capsys):
     call_command("setup_editors")
     first = group_permissions()
@@ -762,5 +773,8 @@ def test_setup_editors_run_twice_changes_nothing_and_restores_the_set(db, capsys
     call_command("setup_editors")
 
     assert group_permissions() == first
-    assert "Permissions already up to date." in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        f"Group 'editors' already up to date: {len(first)} permissions (0 granted, 0 revoked). "
+        "Make a staff user an editor by adding them to it."
+    ]
     assert Group.objects.filter(name="editors").count() == 1

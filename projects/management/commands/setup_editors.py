@@ -70,7 +70,6 @@ class Command(BaseCommand):
             except LookupError:
                 continue
         group, created = Group.objects.get_or_create(name=GROUP_NAME)
-        self.stdout.write(f"{'Created' if created else 'Updating'} group '{GROUP_NAME}'.")
 
         wanted = {permission.pk: permission for permission in editor_permissions()}
         current = set(group.permissions.values_list("pk", flat=True))
@@ -78,15 +77,16 @@ class Command(BaseCommand):
         removed = list(Permission.objects.filter(pk__in=current - wanted.keys()).select_related("content_type"))
         group.permissions.set(wanted.values())
 
-        for verb, permissions in (("Granted", added), ("Revoked", removed)):
-            for permission in sorted(permissions, key=_permission_name):
-                self.stdout.write(f"  {verb} {_permission_name(permission)}")
-        if not added and not removed:
-            self.stdout.write("  Permissions already up to date.")
+        # One line by default (`make run` prints it on every start); each permission with --verbosity 2.
+        if options["verbosity"] >= 2:
+            for verb, permissions in (("Granted", added), ("Revoked", removed)):
+                for permission in sorted(permissions, key=_permission_name):
+                    self.stdout.write(f"  {verb} {_permission_name(permission)}")
+        state = "created" if created else ("updated" if added or removed else "already up to date")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Group '{GROUP_NAME}' has {len(wanted)} permissions "
-                f"({len(added)} granted, {len(removed)} revoked). Make a staff user an editor by adding them to it."
+                f"Group '{GROUP_NAME}' {state}: {len(wanted)} permissions ({len(added)} granted, "
+                f"{len(removed)} revoked). Make a staff user an editor by adding them to it."
             )
         )
         self.stdout.write(

@@ -1,0 +1,264 @@
+"""Editing a project in the admin as a browser does (every pre-filled field posted back): figures follow the
+services' USD rule, unchanged rows leave no history, and a save over someone else's change is refused."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from projects import choices
+from projects.models import InvestmentFigure, Project, StatusChange
+from tests.admin_forms import BrowserForm
+from tests.factories import (
+    CorridorFactory,
+    OrganisationFactory,
+    PillarFactory,
+    SectorFactory,
+    SourceFactory,
+    add_figure,
+    add_participant,
+    add_rate,
+    add_status,
+    make_project,
+)
+
+pytestmark = pytest.mark.django_db
+KIND = choices.InvestmentKind
+STATUS = choices.Status
+D = datetime.date
+
+
+def change_url(project):
+    return f"/admin/projects/project/{project.pk}/change/"
+
+
+@pytest.fixture
+def karot(db):
+    project = make_project(
+        slug="karot-hydropower",
+        name="Karot Hydropower Project",
+        corridor=CorridorFactory(code="green", name="Green Corridor"),
+        pillars=[PillarFactory(code="energy", name="Energy")],
+        sector=SectorFactory(code="energy-hydro", name="Hydropower"),
+    )
+    add_status(project, STATUS.MOU, D(2014, 4, 20))
+    add_status(project, STATUS.IMPLEMENTATION, D(2016, 12, 1))
+    add_figure(project, KIND.ANNOUNCED, "1000", as_of=D(2016, 2, 1))
+    add_participant(project, OrganisationFactory(slug="three-gorges", name="China Three Gorges"))
+    return project
+
+
+def saved(response):
+    assert response.status_code == 302, response.context and response.context["errors"]
+    return response
+
+
+def errors_of(response, prefix):
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.prefix == prefix:
+            return [dict(form.errors) for form in inline.formset.forms]
+    raise AssertionError(prefix)
+
+
+# --- the figure bugs of issue 11 ----------------------------------------------------------------------------------
+
+
+def test_admin_figure_currency_changed_to_pkr_is_converted_like_the_api(admin_client, karot):
+    add_rate("PKR", 2016, "0.0095")
+    form = BrowserForm(admin_client, change_url(karot))
+    assert form.fields["investments-0-amount_usd"] == ["1000.00"]  # pre-filled, left as it is
+
+    saved(form.set(**{"investments-0-currency": "PKR"}).post())
+
+    figure = InvestmentFigure.objects.get(project=karot)
+    assert (figure.currency, figure.amount_usd, figure.amount_usd_converted) == ("PKR", Decimal("9.50"), True)
+    karot.refresh_from_db()
+    assert karot.announced_usd == Decimal("9.50")
+
+
+def test_admin_usd_figure_amount_changed_with_prefilled_usd_amount_follows_the_amount(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+
+    saved(form.set(**{"investments-0-amount": "2000"}).post())
+
+    figure = InvestmentFigure.objects.get(project=karot)
+    assert (figure.amount, figure.amount_usd, figure.amount_usd_converted) == (
+        Decimal("2000.00"),
+        Decimal("2000.00"),
+        False,
+    )
+    karot.refresh_from_db()
+    assert karot.announced_usd == Decimal("2000.00")
+
+
+def test_admin_usd_amount_typed_by_the_editor_is_kept(admin_client, karot):
+    add_rate("PKR", 2016, "0.0095")
+    form = BrowserForm(admin_client, change_url(karot))
+
+    saved(form.set(**{"investments-0-currency": "PKR", "investments-0-amount_usd": "12"}).post())
+
+    figure = InvestmentFigure.objects.get(project=karot)
+    assert (figure.amount_usd, figure.amount_usd_converted) == (Decimal("12.00"), False)
+
+
+def test_admin_pkr_figure_without_a_rate_shows_the_services_error_on_its_row(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+
+    response = form.set(**{"investments-0-currency": "PKR"}).post()
+
+    assert response.status_code == 200
+    assert errors_of(response, "investments") == [
+        {
+            "amount_usd": [
+                "No exchange rate for PKR in 2016: enter the USD amount the source gives, or add an exchange rate "
+                "for that year first."
+            ]
+        }
+    ]
+    assert InvestmentFigure.objects.get(project=karot).currency == "USD"
+
+
+# --- saves that change nothing, and new rows --------------------------------------------------------------------
+
+
+def test_admin_resubmitting_the_page_unchanged_records_no_row_history(admin_client, karot):
+    rows_before = {
+        model: model.history.count() for model in (StatusChange, InvestmentFigure, karot.participations.model)
+    }
+
+    saved(BrowserForm(admin_client, change_url(karot)).post())
+
+    assert {model: model.history.count() for model in rows_before} == rows_before
+
+
+def test_admin_new_status_row_added_like_the_browser_updates_the_derived_status(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    form.add_row("status_changes", status=STATUS.OPERATIONAL, date="2022-06-29", source=SourceFactory().pk)
+    entries_before = karot.history.count()
+
+    saved(form.post())
+
+    karot.refresh_from_db()
+    assert (karot.status, karot.status_since) == (STATUS.OPERATIONAL, D(2022, 6, 29))
+    assert karot.history.count() == entries_before + 1  # one entry for the whole submit
+    assert karot.history.first().changed_fields == ["status", "status_since"]
+
+
+def test_admin_invalid_status_transition_is_shown_on_its_row(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    form.add_row("status_changes", status=STATUS.PIPELINE, date="2020-01-01", source=SourceFactory().pk)
+
+    response = form.post()
+
+    assert response.status_code == 200
+    assert errors_of(response, "status_changes") == [
+        {},
+        {},
+        {
+            "status": [
+                "A project cannot move back from implementation to pipeline; a backward move is allowed only from "
+                "suspended."
+            ]
+        },
+    ]
+    assert StatusChange.objects.filter(project=karot).count() == 2
+
+
+def test_admin_two_status_dates_moved_together_are_checked_as_a_whole(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+
+    saved(form.set(**{"status_changes-0-date": "2017-01-01", "status_changes-1-date": "2018-01-01"}).post())
+
+    assert list(StatusChange.objects.filter(project=karot).values_list("date", flat=True)) == [
+        D(2017, 1, 1),
+        D(2018, 1, 1),
+    ]
+
+
+# --- the lost-update guard ----------------------------------------------------------------------------------------
+
+
+def test_admin_second_editor_saving_a_stale_project_form_is_refused_with_the_difference(admin_client, karot):
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(name="Karot Hydropower Plant").post())
+
+    response = second.set(summary="Run-of-river plant on the Jhelum.").post()
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert errors == [
+        "Someone else saved this project after you opened the page, and saving would undo their change. Name: "
+        "Karot Hydropower Plant (theirs) → Karot Hydropower Project (yours); Summary: (empty) (theirs) → Run-of-"
+        'river plant on the Jhelum. (yours). Nothing was saved: <a href="" class="reload-link">reload the page</a> '
+        "to see their version, then make your change again."
+    ]
+    assert Project.objects.get(pk=karot.pk).name == "Karot Hydropower Plant"
+    assert Project.objects.get(pk=karot.pk).summary == ""
+
+
+def test_admin_stale_form_whose_values_match_what_is_stored_saves(admin_client, karot):
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(name="Karot Hydropower Plant").post())
+
+    saved(second.set(name="Karot Hydropower Plant").post())
+
+    assert Project.objects.get(pk=karot.pk).name == "Karot Hydropower Plant"
+
+
+def test_admin_stale_inline_row_is_refused_on_its_row(admin_client, karot):
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(**{"investments-0-amount": "1500"}).post())
+
+    response = second.set(**{"investments-0-note": "From the PPIB list"}).post()
+
+    assert response.status_code == 200
+    (figure_errors,) = errors_of(response, "investments")
+    assert figure_errors == {
+        "__all__": [
+            "Someone else saved this investment figure after you opened the page, and saving would undo their "
+            "change. Amount: 1500.00 (theirs) → 1000.00 (yours); USD amount: 1500.00 (theirs) → 1000.00 (yours); "
+            'Note: (empty) (theirs) → From the PPIB list (yours). Nothing was saved: <a href="" '
+            'class="reload-link">reload the page</a> to see their version, then make your change again.'
+        ]
+    }
+    assert InvestmentFigure.objects.get(project=karot).amount == Decimal("1500.00")
+
+
+def test_admin_row_deleted_by_someone_else_is_reported_on_the_row(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    InvestmentFigure.objects.filter(project=karot).delete()
+
+    response = form.set(**{"investments-0-note": "corrected"}).post()
+
+    assert response.status_code == 200
+    assert errors_of(response, "investments")[0] == {
+        "__all__": [
+            "Someone else deleted this row after you opened the page. Nothing was saved: reload the page to see "
+            "the project as it is now."
+        ]
+    }
+
+
+def test_admin_row_added_by_someone_else_meanwhile_is_kept(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    other = add_figure(karot, KIND.REALISED, "800", as_of=D(2022, 1, 1))
+
+    saved(form.set(**{"investments-0-note": "checked"}).post())
+
+    assert InvestmentFigure.objects.filter(project=karot).count() == 2
+    assert InvestmentFigure.objects.get(pk=other.pk).amount == Decimal("800.00")
+
+
+def test_admin_change_form_carries_a_version_for_the_project_and_each_row(admin_client, karot):
+    fields = BrowserForm(admin_client, change_url(karot)).fields
+
+    versions = sorted(name for name in fields if name.endswith("version") and "__prefix__" not in name)
+
+    assert versions == [
+        "investments-0-version",
+        "participations-0-version",
+        "status_changes-0-version",
+        "status_changes-1-version",
+        "version",
+    ]
+    assert all(len(fields[name][0]) == 32 for name in versions)
