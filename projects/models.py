@@ -45,6 +45,11 @@ def python_values(instance: models.Model, *names: str) -> list | None:
     return values
 
 
+def _number(value: Decimal) -> str:
+    """A number as typed, whatever scale it was stored or sent with: 45, 45.5 (not 45.000000)."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
 class DescendingNullsLastIndex(models.Index):
     """An index for the API's descending sort: ``ORDER BY <field> DESC NULLS LAST, <tie_breaker>``.
 
@@ -375,12 +380,12 @@ class Project(models.Model):
                 )
             if latitude is not None and not choices.PAKISTAN_LAT_MIN <= latitude <= choices.PAKISTAN_LAT_MAX:
                 errors["latitude"] = (
-                    f"Latitude {latitude} is outside Pakistan "
+                    f"Latitude {_number(latitude)} is outside Pakistan "
                     f"({choices.PAKISTAN_LAT_MIN} to {choices.PAKISTAN_LAT_MAX} N)."
                 )
             if longitude is not None and not choices.PAKISTAN_LON_MIN <= longitude <= choices.PAKISTAN_LON_MAX:
                 errors["longitude"] = (
-                    f"Longitude {longitude} is outside Pakistan "
+                    f"Longitude {_number(longitude)} is outside Pakistan "
                     f"({choices.PAKISTAN_LON_MIN} to {choices.PAKISTAN_LON_MAX} E)."
                 )
         dates = python_values(self, "construction_started_on", "completed_on")

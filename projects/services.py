@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from projects import choices, rules
@@ -283,7 +283,10 @@ def _plan_rows(
         pk = row.get("id")
         if pk is not None and pk not in existing:
             errors[index] = ValidationError(
-                f"This {model._meta.verbose_name} is not one of the project's (it may have been deleted meanwhile)."
+                {
+                    NON_FIELD_ERRORS: f"This {model._meta.verbose_name} is not one of the project's (it may have "
+                    "been deleted meanwhile)."
+                }
             )
             continue
         values = {name: value for name, value in row.items() if name != "id"}

@@ -71,7 +71,8 @@ def _shown(form: forms.BaseForm, name: str, value) -> str:
 
 
 class VersionedFormMixin:
-    """For ``ModelForm``s: a hidden ``version`` and the check that refuses a save over someone else's change.
+    """For ``ModelForm``s: a hidden ``version`` and the check that refuses a save over someone else's change;
+    errors keep the model's own messages.
 
     The field is declared (the form metaclass collects ``declared_fields`` from bases), so inline rows render it as
     a hidden column; a change form renders it at the top of the form (``admin/change_form.html``).
@@ -86,6 +87,11 @@ class VersionedFormMixin:
         self.stored_version = version_of(self.stored) if self.stored is not None else ""
         # The version of the row as it is now: what the page shows, and what a reload gets.
         self.initial[VERSION_FIELD] = self.stored_version
+
+    def _update_errors(self, errors):
+        # Keep the model's messages (the API shows the same ones) instead of the form field's generic message for
+        # the same error code ("Enter a valid URL." for "Enter an http:// or https:// URL.").
+        self.add_error(None, errors)
 
     @property
     def changed_data(self):

@@ -15,6 +15,8 @@ from rest_framework.reverse import reverse
 
 from projects import choices, services
 from projects.models import (
+    HTTP_URL_VALIDATOR,
+    NON_NEGATIVE,
     SLUG_VALIDATOR,
     Corridor,
     ExternalIdentifier,
@@ -32,6 +34,8 @@ from projects.visibility import visible_projects
 from registry.api.fields import AbsoluteUrlField, OffsetDateTimeField, RegistryModelSerializer
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
+# The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
+NOT_NEGATIVE = {"min_value": 0, "error_messages": {"min_value": NON_NEGATIVE.message}}
 URL_SLUG_MARKER = "slug-marker-0"
 
 
@@ -116,6 +120,8 @@ class SourceSerializer(FullCleanSerializer):
     class Meta:
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
+        # A URL already cited is refused by the model's constraint, with its message (as in the admin).
+        extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR]}}
 
 
 class OrganisationSerializer(FullCleanSerializer):
@@ -185,10 +191,10 @@ class StatusChangeSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
 class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all(), help_text="Project slug.")
     source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Source id.")
-    amount = serializers.DecimalField(**MONEY, min_value=0)
+    amount = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
     amount_usd = serializers.DecimalField(
         **MONEY,
-        min_value=0,
+        **NOT_NEGATIVE,
         required=False,
         allow_null=True,
         help_text="Equals amount for USD. Other currencies: omit to convert with the exchange rate of the year of "
@@ -326,7 +332,13 @@ class ProjectSerializer(RegistryModelSerializer):
         max_digits=9, decimal_places=6, coerce_to_string=False, required=False, allow_null=True
     )
     capacity_value = serializers.DecimalField(
-        max_digits=14, decimal_places=3, coerce_to_string=False, required=False, allow_null=True, min_value=0
+        max_digits=14,
+        decimal_places=3,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        error_messages={"min_value": "Capacity must not be negative."},
     )
     capacity_unit = serializers.ChoiceField(
         choices=choices.CapacityUnit.choices, required=False, allow_null=True, help_text="Unit of capacity_value."

@@ -559,7 +559,7 @@ def test_project_change_typed_usd_amount_replaces_a_converted_one(admin_client, 
             {"latitude": "45.0", "longitude": "70.0"},
             None,
             "latitude",
-            "Latitude 45.0 is outside Pakistan (23.5 to 37.1 N).",
+            "Latitude 45 is outside Pakistan (23.5 to 37.1 N).",
         ),
         (
             {},
