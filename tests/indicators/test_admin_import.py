@@ -381,3 +381,90 @@ def test_admin_pages_render(admin_client, series):
     assert "indicator, scope, subject, period_start, period_end, kind, value, source, note" in (
         admin_client.get(IMPORT_URL).text
     )
+
+
+# --- files as editors save them -----------------------------------------------------------------------------------
+
+
+def test_import_semicolon_file_with_bom_is_read(admin_client, series):
+    source = series["source"].pk
+    text = "\ufeff" + "\n".join(
+        [HEADER.replace(",", ";"), f"approved-sez-count;national;;2026-01-01;2026-01-31;actual;44,5;{source};"]
+    )
+    upload = SimpleUploadedFile("series.csv", text.encode(), content_type="text/csv")
+
+    response = preview(admin_client, upload)
+
+    # The semicolon separates the fields; "44,5" is one cell, and a decimal comma is not a number here.
+    assert invalid_rows(response) == {
+        1: {"value": ["Enter a number with a dot for decimals, e.g. 44 or 3.2, not '44,5'."]}
+    }
+
+
+def test_import_semicolon_file_confirms(admin_client, series):
+    source = series["source"].pk
+    text = "\n".join(
+        [HEADER.replace(",", ";"), f"approved-sez-count;national;;2026-01-01;2026-01-31;actual;44.5;{source};"]
+    )
+
+    confirm(admin_client, preview(admin_client, SimpleUploadedFile("s.csv", text.encode())))
+
+    assert [(o.value, o.period_start) for o in Observation.objects.all()] == [
+        (Decimal("44.5"), datetime.date(2026, 1, 1))
+    ]
+
+
+def test_import_wrong_header_reports_once_and_reads_no_row(admin_client, series):
+    upload = csv_file("a;b;c", "1;2;3", header="indicator;scope;when")
+
+    response = preview(admin_client, upload)
+
+    result = response.context["result"]
+    assert len(result.base_errors) == 1
+    assert (list(result.row_errors()), result.invalid_rows) == ([], [])
+    assert "_rows_by_key" not in response.text and "Traceback" not in response.text
+
+
+def test_import_xlsx_observations(admin_client, series):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.split(","))
+    book.active.append(
+        [
+            "approved-sez-count",
+            "national",
+            None,
+            datetime.datetime(2026, 1, 1),
+            datetime.datetime(2026, 1, 31),
+            "actual",
+            44,
+            series["source"].pk,
+            None,
+        ]
+    )
+    content = io.BytesIO()
+    book.save(content)
+    upload = SimpleUploadedFile("series.xlsx", content.getvalue())
+
+    response = confirm(
+        admin_client, admin_client.post(IMPORT_URL, {"resource": "0", "format": "1", "import_file": upload})
+    )
+
+    assert response.status_code == 302
+    assert [(o.value, o.period_end) for o in Observation.objects.all()] == [(Decimal("44"), datetime.date(2026, 1, 31))]
+
+
+def test_import_same_series_twice_records_no_history_the_second_time(admin_client, series):
+    source = series["source"].pk
+    lines = [f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{source},"]
+    confirm(admin_client, preview(admin_client, csv_file(*lines)))
+    history = Observation.history.count()
+
+    again = preview(admin_client, csv_file(*lines))
+    confirm(admin_client, again)
+
+    assert [row.import_type for row in again.context["result"].valid_rows()] == ["skip"]
+    assert Observation.history.count() == history
