@@ -327,8 +327,19 @@ class RegistryResource(resources.ModelResource):
         dataset.headers = headers
 
     def after_import(self, dataset, result, **kwargs):
-        # The failed-rows table shows each row's cells under the file's own header.
+        # The failed-rows table shows each row's cells under the file's own header, in the file's order (rather
+        # than every known column, with "---" for the ones the file does not have).
+        # The preview likewise shows the columns the file has.
         result.file_headers = list(dataset.headers or [])
+        known = list(result.diff_headers)
+        for row in result.invalid_rows:
+            cells = dict(zip(known, row.values, strict=True))
+            row.values = tuple(cells[header] for header in result.file_headers if header in cells)
+        shown = [index for index, header in enumerate(known) if header in result.file_headers]
+        result.diff_headers = [known[index] for index in shown]
+        for row in result.rows:
+            if row.diff:
+                row.diff = [row.diff[index] for index in shown]
         super().after_import(dataset, result, **kwargs)
 
     # One row.

@@ -9,7 +9,12 @@
 
     function label(container) {
         const heading = container.querySelector("h2");
-        return heading ? heading.textContent.trim() : "";
+        if (!heading) {
+            return "";
+        }
+        const copy = heading.cloneNode(true);
+        copy.querySelectorAll(".error-count").forEach(function (badge) { badge.remove(); });
+        return copy.textContent.replace(/\s+/g, " ").trim();
     }
 
     function markGroups() {
