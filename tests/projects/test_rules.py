@@ -1,6 +1,8 @@
 """The rules over a project's rows (projects.rules): pure functions, no database."""
 
+import ast
 import datetime
+import inspect
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -97,3 +99,23 @@ def test_rows_validation_error_numbers_each_rows_messages():
 
     assert list(error.rows) == [0, 2]
     assert error.messages == ["Row 1: Gone.", "Row 3: Too late."]
+
+
+def imported_modules(module) -> set[str]:
+    tree = ast.parse(inspect.getsource(module))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_rules_sit_below_models_and_services_without_a_cycle():
+    from projects import forms, models
+
+    assert {"projects.services", "projects.models"} & imported_modules(rules) == set()
+    assert "projects.services" not in imported_modules(models)
+    # The admin's forms no longer switch off a model's clean(): nothing in them assigns to an instance's method.
+    assert "instance.clean =" not in inspect.getsource(forms)
