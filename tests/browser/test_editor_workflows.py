@@ -25,7 +25,7 @@ from tests.factories import (
     make_project,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-editor-pass"
 D = datetime.date
 

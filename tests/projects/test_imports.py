@@ -10,6 +10,8 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from projects import choices, services
@@ -478,3 +480,35 @@ def test_export_file_reimports_without_changes(admin_client, vocabulary):
     response = preview(admin_client, PROJECTS, upload(exported.content.decode()))
 
     assert import_types(response) == ["skip"] * 3
+
+
+def test_export_needs_the_view_permission(client, vocabulary):
+    user = User.objects.create_user("nobody", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_organisation"))
+    client.force_login(user)
+
+    response = client.post(
+        reverse("admin:projects_project_export"), {"format": "0", "resource": "0", **export_fields()}
+    )
+
+    assert response.status_code == 403
+
+
+def test_export_query_count_does_not_grow_with_projects(admin_client, vocabulary, django_assert_max_num_queries):
+    def export():
+        response = admin_client.post(
+            reverse("admin:projects_project_export"), {"format": "0", "resource": "0", **export_fields()}
+        )
+        assert response.status_code == 200
+        return response
+
+    make_project(slug="p-0", corridor=vocabulary["green"], pillars=[vocabulary["energy"]])
+    with CaptureQueriesContext(connection) as one:
+        export()
+    for number in range(1, 12):
+        make_project(slug=f"p-{number}", corridor=vocabulary["green"], pillars=[vocabulary["energy"]])
+
+    with django_assert_max_num_queries(len(one)):
+        lines = export().content.decode().strip().splitlines()
+
+    assert len(lines) == 1 + 12
