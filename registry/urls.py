@@ -13,8 +13,8 @@ from registry.health import healthz
 admin.site.site_header = "CPEC Project Registry"
 admin.site.site_title = "CPEC Project Registry"
 admin.site.index_title = "Registry data"
-# "View site" leads to the registry's public face: the API root, until the site has a landing page.
-admin.site.site_url = "/api/v1/"
+# "View site" leads to the registry's public face, the landing page.
+admin.site.site_url = "/"
 # The app list is on the index page; without the sidebar a 1366 px screen fits the lists and forms.
 admin.site.enable_nav_sidebar = False
 

@@ -98,11 +98,11 @@ def test_recovery_page_shows_its_title_once(admin_client):
     assert html.count("Recover deleted projects</h1>") == 1
 
 
-def test_view_site_leads_to_the_api_root(admin_client):
+def test_view_site_leads_to_the_landing_page(admin_client):
     html = page(admin_client, "/admin/")
 
-    assert '<a href="/api/v1/">View site</a>' in html
-    assert admin_client.get("/api/v1/").status_code == 200
+    assert '<a href="/">View site</a>' in html
+    assert admin_client.get("/").status_code == 200
 
 
 def test_admin_pages_load_the_registry_script_and_style_from_static_files(admin_client, karot):
