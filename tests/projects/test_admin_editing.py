@@ -262,3 +262,21 @@ def test_admin_change_form_carries_a_version_for_the_project_and_each_row(admin_
         "version",
     ]
     assert all(len(fields[name][0]) == 32 for name in versions)
+
+
+def test_admin_stale_form_of_a_single_record_is_refused_too(admin_client):
+    organisation = OrganisationFactory(slug="wapda", name="WAPDA")
+    url = f"/admin/projects/organisation/{organisation.pk}/change/"
+    first = BrowserForm(admin_client, url, "organisation_form")
+    second = BrowserForm(admin_client, url, "organisation_form")
+    saved(first.set(name="Water and Power Development Authority").post())
+
+    response = second.set(country="PK").post()
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()[0].startswith(
+        "Someone else saved this organisation after you opened the page, and saving would undo their change. "
+        "Name: Water and Power Development Authority (theirs) → WAPDA (yours); Country: CN (theirs) → PK (yours)."
+    )
+    organisation.refresh_from_db()
+    assert (organisation.name, organisation.country) == ("Water and Power Development Authority", "CN")

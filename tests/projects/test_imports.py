@@ -371,7 +371,7 @@ def test_import_figure_errors_are_sentences_on_their_rows(admin_client, vocabula
     text = "\n".join(
         [
             FIGURE_HEADER,
-            "nowhere,announced,10,USD,,2016-02-01,1,no,",
+            f"nowhere,announced,10,USD,,2016-02-01,{vocabulary['source'].pk},no,",
             f"karot,promised,ten,USD,,01/02/2016,{vocabulary['source'].pk},maybe,",
             f"karot,announced,10,PKR,,2016-02-01,{vocabulary['source'].pk},no,",
         ]
