@@ -15,28 +15,6 @@ from projects import rules, services
 from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, Sector, StatusChange
 from registry.admin_versions import VersionedFormMixin
 
-PROJECT_FORM_FIELDS = [
-    "name",
-    "slug",
-    "summary",
-    "phase",
-    "corridor",
-    "pillars",
-    "sector",
-    "provinces",
-    "place_name",
-    "latitude",
-    "longitude",
-    "capacity_value",
-    "capacity_unit",
-    "mou_signed_on",
-    "financial_close_on",
-    "construction_started_on",
-    "completed_on",
-    "sources",
-    "publication",
-]
-
 
 def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's errors on the form's fields, and on the form itself for names it has no field for."""
@@ -61,7 +39,7 @@ class ProjectAdminForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = PROJECT_FORM_FIELDS
+        fields = list(services.PROJECT_INPUT_FIELDS)
         widgets = {
             "pillars": forms.CheckboxSelectMultiple,
             "provinces": forms.CheckboxSelectMultiple,

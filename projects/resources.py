@@ -134,27 +134,7 @@ class ProjectResource(RegistryResource):
     class Meta:
         model = Project
         name = "Projects"
-        fields = (
-            "slug",
-            "name",
-            "summary",
-            "phase",
-            "corridor",
-            "pillars",
-            "sector",
-            "provinces",
-            "place_name",
-            "latitude",
-            "longitude",
-            "capacity_value",
-            "capacity_unit",
-            "mou_signed_on",
-            "financial_close_on",
-            "construction_started_on",
-            "completed_on",
-            "sources",
-            "publication",
-        )
+        fields = services.PROJECT_INPUT_FIELDS
         import_order = export_order = fields
 
     def filter_export(self, queryset, **kwargs):

@@ -142,6 +142,29 @@ M2M_FIELDS = ("pillars", "provinces", "sources")
 
 
 REQUIRED_RELATIONS = {"pillars": "pillar", "provinces": "province"}
+# What an editor gives for a project (the admin form and the import columns): every field but the derived ones and
+# the timestamps; related rows by their public identifiers.
+PROJECT_INPUT_FIELDS = (
+    "slug",
+    "name",
+    "summary",
+    "phase",
+    "corridor",
+    "pillars",
+    "sector",
+    "provinces",
+    "place_name",
+    "latitude",
+    "longitude",
+    "capacity_value",
+    "capacity_unit",
+    "mou_signed_on",
+    "financial_close_on",
+    "construction_started_on",
+    "completed_on",
+    "sources",
+    "publication",
+)
 PROJECT_FIELDS = {field.name for field in Project._meta.get_fields() if field.concrete}
 
 
@@ -345,10 +368,16 @@ def _save_planned(planned: list[_PlannedRow], written: RowsWritten) -> None:
             written.updated.append((item.instance, item.changed))
 
 
-def _delete_rows(deleted: list, written: RowsWritten) -> None:
+def _write_planned(project: Project, planned: list[_PlannedRow], deleted: list, *, refresh: bool = True) -> RowsWritten:
+    """Delete the rows left out, then save the planned ones in the order given; refresh the derived fields once."""
+    written = RowsWritten()
     for row in deleted:
         row.delete()
         written.deleted.append(row)
+    _save_planned(planned, written)
+    if refresh and written.changed:
+        project_refresh_derived(project)
+    return written
 
 
 # --- status changes -------------------------------------------------------------------------------------------
@@ -439,12 +468,7 @@ def status_history_replace(*, project: Project, rows: Sequence[dict[str, Any]]) 
     """
     lock_project(project.pk)
     planned, deleted = _plan_status_history(project, rows)
-    written = RowsWritten()
-    _delete_rows(deleted, written)
-    _save_planned(planned, written)
-    if written.changed:
-        project_refresh_derived(project)
-    return written
+    return _write_planned(project, planned, deleted)
 
 
 # --- investment figures ---------------------------------------------------------------------------------------
@@ -537,13 +561,8 @@ def investment_figures_replace(*, project: Project, rows: Sequence[dict[str, Any
     """
     lock_project(project.pk)
     planned, deleted = _plan_investments(project, rows)
-    written = RowsWritten()
-    _delete_rows(deleted, written)
     # The unique index allows one preferred figure per kind at any moment: unmark before marking.
-    _save_planned(sorted(planned, key=lambda item: item.instance.is_preferred), written)
-    if written.changed:
-        project_refresh_derived(project)
-    return written
+    return _write_planned(project, sorted(planned, key=lambda item: item.instance.is_preferred), deleted)
 
 
 # --- participations -------------------------------------------------------------------------------------------
@@ -597,7 +616,4 @@ def project_set_participants(*, project: Project, participants: Iterable[dict[st
     rows (matched by organisation and role; a missing note keeps the stored one). Raises
     ``rules.RowsValidationError`` when an organisation is listed twice in one role or a row breaks its rules."""
     planned, deleted = _plan_participants(project, list(participants))
-    written = RowsWritten()
-    _delete_rows(deleted, written)
-    _save_planned(planned, written)
-    return written
+    return _write_planned(project, planned, deleted, refresh=False)
