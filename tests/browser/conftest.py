@@ -35,8 +35,10 @@ def browser_context(live_server, monkeypatch):
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: the suite's parallel workers share two cores with the live server.
+    expect.set_options(timeout=15_000)
     # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still plain
     # synchronous code, so Django's guard against ORM calls from async code must stand aside.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
