@@ -31,10 +31,10 @@ from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import RowResult
 
+from registry.api.renderers import FORMULA_TRIGGERS
+
 logger = logging.getLogger(__name__)
 
-# A cell starting with one of these runs as a formula in spreadsheets (OWASP, "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 UNEXPECTED = (
     "This row could not be checked because of an unexpected problem in the registry (it has been logged for its "
@@ -48,8 +48,9 @@ def text(value) -> str:
 
 
 def escape_formula(cell):
-    """A text cell a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER.match(cell):
+    """A text cell a spreadsheet would run as a formula, made inert with a leading apostrophe, as the API's CSV does
+    (``registry.api.renderers``); the admin's export writes numbers as text, and a number is left as it is."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS) and not NUMBER.match(cell):
         return "'" + cell
     return cell
 

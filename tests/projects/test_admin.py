@@ -740,7 +740,9 @@ def test_setup_editors_grants_add_change_view_and_delete_only_on_project_rows(db
     output = capsys.readouterr().out
     assert output.splitlines() == [
         f"Group 'editors' created: {len(granted)} permissions ({len(granted)} granted, 0 revoked). "
-        "Make a staff user an editor by adding them to it."
+        "Make a staff user an editor by adding them to it.",
+        "Give an editor an API token (hashed, expiring) with `manage.py api_token issue <username>`; revoke it with "
+        "`manage.py api_token revoke <id>`.",
     ]
     assert {p for p in granted if p.startswith("projects.")} == {
         f"projects.{action}_{model}"
@@ -775,6 +777,8 @@ def test_setup_editors_run_twice_changes_nothing_and_restores_the_set(db, capsys
     assert group_permissions() == first
     assert capsys.readouterr().out.splitlines() == [
         f"Group 'editors' already up to date: {len(first)} permissions (0 granted, 0 revoked). "
-        "Make a staff user an editor by adding them to it."
+        "Make a staff user an editor by adding them to it.",
+        "Give an editor an API token (hashed, expiring) with `manage.py api_token issue <username>`; revoke it with "
+        "`manage.py api_token revoke <id>`.",
     ]
     assert Group.objects.filter(name="editors").count() == 1

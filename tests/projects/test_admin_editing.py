@@ -274,9 +274,13 @@ def test_admin_stale_form_of_a_single_record_is_refused_too(admin_client):
     response = second.set(country="PK").post()
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors()[0].startswith(
-        "Someone else saved this organisation after you opened the page, and saving would undo their change. "
-        "Name: Water and Power Development Authority (theirs) → WAPDA (yours); Country: CN (theirs) → PK (yours)."
+    assert (
+        response.context["adminform"]
+        .form.non_field_errors()[0]
+        .startswith(
+            "Someone else saved this organisation after you opened the page, and saving would undo their change. "
+            "Name: Water and Power Development Authority (theirs) → WAPDA (yours); Country: CN (theirs) → PK (yours)."
+        )
     )
     organisation.refresh_from_db()
     assert (organisation.name, organisation.country) == ("Water and Power Development Authority", "CN")
