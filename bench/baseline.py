@@ -188,7 +188,7 @@ def project_csv(request):
 
     def chunks() -> Iterator[bytes]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
         batch = []
         for row in queryset.iterator(chunk_size=1000):
