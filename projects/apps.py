@@ -19,3 +19,6 @@ class ProjectsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(ensure_provinces, sender=self, dispatch_uid="projects.ensure_provinces")
+        from projects.feed import register_models
+
+        register_models()

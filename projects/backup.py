@@ -32,7 +32,7 @@ VERSION = 1
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 # Every model of these apps is backed up, but the excluded ones: content types and permissions are created by
 # ``migrate`` in every database (groups and users refer to them by natural key), sessions are disposable.
-BACKUP_APPS = ("auth", "knox", "admin", "projects", "indicators")
+BACKUP_APPS = ("auth", "knox", "admin", "registry", "projects", "indicators")
 EXCLUDED_MODELS = {"auth.permission"}
 # Rows a migration creates in every database: a restore finds them there and overwrites them with the backup's.
 MIGRATION_ROWS = {"projects.province"}

@@ -15,6 +15,8 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record
 
+from registry import feed
+
 # Bookkeeping columns that change on every save and say nothing to a reader.
 UNTRACKED_FIELDS = {"id", "updated_at", "created_at"}
 
@@ -89,7 +91,9 @@ def _field_names(history_instance) -> list[str]:
         for field in model._meta.concrete_fields
         if field.name not in UNTRACKED_FIELDS and field.name in {f.name for f in history_instance._meta.fields}
     ]
-    names += [field.name for field in getattr(history_instance, "_history_m2m_fields", [])]
+    # The tracked many-to-many fields in the model's declaration order (simple-history keeps them in a set).
+    tracked = {field.name for field in getattr(history_instance, "_history_m2m_fields", [])}
+    names += [field.name for field in model._meta.many_to_many if field.name in tracked]
     return names
 
 
@@ -144,9 +148,15 @@ def _changed_fields(history_instance) -> list[str]:
 
 @receiver(post_create_historical_record)
 def store_changed_fields(sender, history_instance, **kwargs):
+    """Store the fields the change touched and write its change-feed entries; a save that changed nothing leaves
+    no history entry (the write paths do not make such saves; this keeps any other path from recording one)."""
     if not isinstance(history_instance, ChangedFieldsHistory):
         return
     changed = _changed_fields(history_instance)
+    if history_instance.history_type == "~" and not changed:
+        type(history_instance).objects.filter(pk=history_instance.pk).delete()
+        return
     if changed:
         history_instance.changed_fields = changed
         type(history_instance).objects.filter(pk=history_instance.pk).update(changed_fields=changed)
+    feed.record_change(history_instance, changed)

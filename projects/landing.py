@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from projects import choices
-from projects.api.changes import change_feed
 from projects.models import Corridor
 from projects.stats import investment_stats
 from projects.visibility import visible_projects
+from registry import feed
 from registry.charts import Series, compact_usd, grouped_bar_chart
 
 LATEST_CHANGES = 8
@@ -50,7 +50,7 @@ def phase_chart(projects) -> str:
 def landing_page(request):
     projects = visible_projects(None)  # the public view, whoever is signed in
     totals = investment_stats(projects, ["phase"])["totals"]
-    entries, _ = change_feed(editor=False, page_size=LATEST_CHANGES)
+    entries = [feed.represent(entry, editor=False) for entry in feed.entries_for(editor=False)[:LATEST_CHANGES]]
     context = {
         "project_count": totals["project_count"],
         "corridor_count": Corridor.objects.count(),

@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from projects import choices, rules
-from projects.history import recorded_as_one_change
+from projects.history import UNTRACKED_FIELDS, recorded_as_one_change
 from projects.models import InvestmentFigure, Participation, Pillar, Project, Province, Source, StatusChange
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
@@ -221,6 +221,19 @@ def project_create(
     return project
 
 
+def _project_changes(project: Project, stored: Project, relations: dict[str, list]) -> list[str]:
+    """The fields (many-to-many included) in which ``project`` and the relations given differ from the stored row."""
+    changed = [
+        field.name
+        for field in Project._meta.concrete_fields
+        if field.name not in UNTRACKED_FIELDS and getattr(project, field.attname) != getattr(stored, field.attname)
+    ]
+    for name, values in relations.items():
+        if {getattr(value, "pk", value) for value in values} != set(getattr(stored, name).values_list("pk", flat=True)):
+            changed.append(name)
+    return changed
+
+
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
     relations = {name: list(fields.pop(name)) for name in M2M_FIELDS if name in fields}
@@ -235,6 +248,9 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     for name, value in fields.items():
         setattr(project, name, value)
     _validate_project(project, relations)
+    if not _project_changes(project, stored, relations):
+        project.updated_at = stored.updated_at
+        return project  # a write that changes nothing is not saved: no history entry, no new updated_at
     with recorded_as_one_change(project, created=False):
         project.save()
         _set_project_relations(project, relations)

@@ -246,6 +246,9 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 if NUM_PROXIES < 0:
     raise ImproperlyConfigured(f"NUM_PROXIES must be 0 or more (the proxies in front of the app), got {NUM_PROXIES}.")
 
+# Users with this permission are editors: they read drafts and the editors' change feed (registry.permissions).
+EDITOR_PERMISSION = "projects.view_project"
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -5,8 +5,9 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from registry.api.changes import ChangeFeedView
 from registry.api.docs import RedocView, SchemaView, SwaggerView
-from registry.api.root import ApiRootView
+from registry.api.root import ApiRootView, register_endpoint
 from registry.docs import redoc_bundle
 from registry.health import healthz
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("projects.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
+    path("api/v1/changes/", ChangeFeedView.as_view(), name="change-feed"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+register_endpoint("changes", "change-feed")
 
 # JSON on API paths, Django's pages elsewhere (registry.errors).
 handler400 = "registry.errors.bad_request"

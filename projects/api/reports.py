@@ -1,20 +1,17 @@
-"""Computed endpoints: investment statistics and the registry-wide change feed."""
+"""Computed endpoints: investment statistics."""
 
-from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
-from projects.api import changes, serializers
+from projects.api import serializers
 from projects.filtersets import ProjectFilterSet
 from projects.models import Project
 from projects.stats import DIMENSIONS, investment_stats
 from projects.visibility import visible_projects
 from registry.api import filters
-from registry.api.pagination import MAX_PAGE_SIZE, parse_page_size
 from registry.api.renderers import ORJSONRenderer
 from registry.api.views import ConditionalMixin, StrictQueryParamsMixin, form_errors
 
@@ -79,71 +76,3 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
         return Response(investment_stats(filterset.qs, group_by))
-
-
-class ModelListField(forms.MultipleChoiceField):
-    to_python = filters.CommaSeparatedMultipleChoiceField.to_python
-    validate = filters.CommaSeparatedMultipleChoiceField.validate
-
-
-class ChangeFeedForm(forms.Form):
-    since = filters.StrictDateTimeField(required=False)
-    model = ModelListField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [(name, name) for name in sorted(changes.TRACKED)]
-
-
-class ChangeFeedView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
-    """Every create, update and delete on published registry data, newest first, for incremental sync."""
-
-    serializer_class = serializers.ChangeFeedSerializer
-    pagination_class = None
-    permission_classes = [AllowAny]
-    renderer_classes = [ORJSONRenderer]
-    filter_backends = []
-
-    def accepted_query_params(self):
-        return {"format", "since", "model", "cursor", "page_size"}
-
-    @extend_schema(
-        tags=["changes"],
-        summary="The registry-wide change feed",
-        description="Cursor-paginated (no `count`): follow `next` to page back in time. Editors also see drafts "
-        "and who made each change.",
-        parameters=[
-            OpenApiParameter("since", {"type": "string", "format": "date-time"}, description="Changes at or after."),
-            OpenApiParameter(
-                "model",
-                {"type": "array", "items": {"type": "string", "enum": sorted(changes.TRACKED)}},
-                explode=False,
-                description="Kinds of record, comma-separated.",
-            ),
-            OpenApiParameter("cursor", str, description="The opaque cursor from a `next` link."),
-            OpenApiParameter(
-                "page_size",
-                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                description=f"Entries per page (1–{MAX_PAGE_SIZE}, default 50).",
-            ),
-        ],
-    )
-    def get(self, request):
-        form = ChangeFeedForm(
-            data={"since": request.query_params.get("since"), "model": request.query_params.getlist("model")}
-        )
-        if not form.is_valid():
-            raise form_errors(form.errors)
-        cursor = request.query_params.get("cursor")
-        entries, next_cursor = changes.change_feed(
-            editor=self.user_is_editor(),
-            page_size=parse_page_size(request, 50),
-            since=form.cleaned_data["since"],
-            models=form.cleaned_data["model"] or None,
-            cursor=changes.decode_cursor(cursor) if cursor else None,
-        )
-        next_url = None
-        if next_cursor is not None:
-            next_url = replace_query_param(request.build_absolute_uri(), "cursor", changes.encode_cursor(*next_cursor))
-        results = serializers.HistoryEntrySerializer(entries, many=True).data
-        return Response({"next": next_url, "previous": None, "results": results})

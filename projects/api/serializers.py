@@ -31,7 +31,7 @@ from projects.models import (
     StatusChange,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, OffsetDateTimeField, RegistryModelSerializer
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -496,16 +496,7 @@ class ProjectDetailSerializer(ProjectSerializer):
         return f"{base}?project={project.slug}"
 
 
-# --- history, changes and statistics --------------------------------------------------------------------------
-
-
-class HistoryEntrySerializer(serializers.Serializer):
-    at = OffsetDateTimeField(help_text="When the change was recorded.")
-    model = serializers.CharField(help_text="What kind of record changed, e.g. project, status-change, investment.")
-    object = serializers.CharField(help_text="The record's public identifier: slug, code or id.")
-    action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
-    changed_fields = serializers.ListField(child=serializers.CharField(), help_text="Fields the change touched.")
-    user = serializers.CharField(allow_null=True, help_text="The editor who made the change; shown to editors only.")
+# --- statistics ------------------------------------------------------------------------------------------------
 
 
 STATS_MONEY = {"max_digits": 24, "decimal_places": 2, "coerce_to_string": False, "allow_null": True}
@@ -538,9 +529,3 @@ class InvestmentStatsSerializer(serializers.Serializer):
     group_by = serializers.ListField(child=serializers.CharField())
     totals = InvestmentTotalsSerializer()
     groups = InvestmentGroupSerializer(many=True)
-
-
-class ChangeFeedSerializer(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = HistoryEntrySerializer(many=True)

@@ -19,7 +19,6 @@ router.register("sources", views.SourceViewSet, basename="source")
 
 urlpatterns = [
     path("stats/investment/", reports.InvestmentStatsView.as_view(), name="stats-investment"),
-    path("changes/", reports.ChangeFeedView.as_view(), name="change-feed"),
     *router.urls,
 ]
 
@@ -34,6 +33,5 @@ for name, url_name in [
     ("organisations", "organisation-list"),
     ("sources", "source-list"),
     ("stats_investment", "stats-investment"),
-    ("changes", "change-feed"),
 ]:
     register_endpoint(name, url_name)

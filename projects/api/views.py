@@ -31,6 +31,8 @@ from projects.models import (
     StatusChange,
 )
 from projects.visibility import visible_children, visible_projects
+from registry import feed
+from registry.api.changes import ChangeEntrySerializer
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
 PUBLISHED = Q(projects__publication=choices.Publication.PUBLISHED)
@@ -255,16 +257,16 @@ class ProjectViewSet(RegistryModelViewSet):
 
     @extend_schema(
         summary="A project's change history",
-        description="Every change to the project and the records that hang off it, newest first.",
-        responses=serializers.HistoryEntrySerializer(many=True),
+        description="Every change to the project and the records that hang off it, newest first: to the public, "
+        "its life while published (publishing reads as its creation, unpublishing as its deletion); editors see "
+        "every change, drafts included.",
+        responses=ChangeEntrySerializer(many=True),
         filters=False,
     )
-    @action(detail=True, methods=["get"], serializer_class=serializers.HistoryEntrySerializer)
+    @action(detail=True, methods=["get"], serializer_class=ChangeEntrySerializer)
     def history(self, request, slug=None):
-        from projects.api.changes import project_history
-
         project = self.get_object()
-        entries = project_history(project, editor=self.user_is_editor())
-        page = self.paginate_queryset(entries)
-        serializer = serializers.HistoryEntrySerializer(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
+        editor = self.user_is_editor()
+        page = self.paginate_queryset(feed.history_of("project", project.pk, editor=editor).select_related("user"))
+        entries = [feed.represent(entry, editor=editor, request=request) for entry in page]
+        return self.get_paginated_response(ChangeEntrySerializer(entries, many=True).data)

@@ -21,6 +21,7 @@ from registry.api.renderers import (
     stream_csv,
     stream_geojson,
 )
+from registry.permissions import is_editor
 
 ALWAYS_ACCEPTED = {"format"}
 
@@ -84,8 +85,6 @@ class StrictQueryParamsMixin:
         return accepted
 
     def user_is_editor(self) -> bool:
-        from projects.visibility import is_editor
-
         return is_editor(self.request.user)
 
     def check_query_params(self, request):

@@ -121,7 +121,7 @@ def test_project_history_lists_project_and_children_newest_first(api, registry):
         ("project", "updated"),
         ("status-change", "created"),
     ]
-    assert results[0]["changed_fields"] == ["status", "status_since"]
+    assert results[0]["changed_fields"] == ["status", "status_history", "status_since"]
     assert results[-1]["model"] == "project" and results[-1]["action"] == "created"
     assert all(entry["user"] is None for entry in results)
 

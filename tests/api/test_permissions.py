@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission, User
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from projects.api.changes import TRACKED
 from projects.models import InvestmentFigure, Organisation, Source, StatusChange
+from registry.feed import REGISTRY
 from tests import factories
 from tests.api_fixtures import token_client
 
@@ -202,7 +202,7 @@ CLIENT_FIXTURES = {"anonymous": "api", "reader": "reader_api", "editor": "editor
 
 def history_rows() -> int:
     """Every recorded change to tracked data: a refused write must not add one."""
-    return sum(tracked.model.history.count() for tracked in TRACKED.values())
+    return sum(tracked.model.history.count() for tracked in REGISTRY.values())
 
 
 @pytest.mark.parametrize("caller", sorted(REFUSED))

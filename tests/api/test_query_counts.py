@@ -94,7 +94,7 @@ LIST_ENDPOINTS = [
     ("/api/v1/organisations/", 2, 6),
     ("/api/v1/sources/", 2, 6),
     ("/api/v1/stats/investment/?group_by=corridor,pillar", 2, 6),
-    ("/api/v1/changes/", 11, 15),
+    ("/api/v1/changes/", 1, 5),
 ]
 CALLERS = ["anonymous", "editor"]
 
@@ -157,7 +157,7 @@ def test_project_history_query_count_constant(api, db):
     long = count_queries(api, url)
 
     assert len(api.get(url).json()["results"]) == 50
-    assert (short, long) == (6, 6)
+    assert (short, long) == (3, 3)
 
 
 def test_project_history_query_count_constant_for_editor(editor_api, db):
@@ -170,7 +170,7 @@ def test_project_history_query_count_constant_for_editor(editor_api, db):
 
     long = count_queries(client, url)
 
-    assert (short, long) == (10, 10)
+    assert (short, long) == (7, 7)
 
 
 def test_project_detail_query_count_constant(api, db):

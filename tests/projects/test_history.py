@@ -223,12 +223,14 @@ def test_project_update_of_relations_records_one_entry_naming_them(editor):
     ]
 
 
-def test_project_update_with_nothing_changed_records_no_changed_fields():
+def test_project_update_with_nothing_changed_records_no_entry():
     project = make_project()
+    updated_at = Project.objects.get(pk=project.pk).updated_at
 
     services.project_update(project=project, name=project.name)
 
-    assert entries(Project, project.pk)[1:] == [("~", None, [])]
+    assert entries(Project, project.pk)[1:] == []
+    assert Project.objects.get(pk=project.pk).updated_at == updated_at
 
 
 def test_project_update_refused_records_nothing():
