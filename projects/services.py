@@ -166,6 +166,11 @@ PROJECT_INPUT_FIELDS = (
     "publication",
 )
 PROJECT_FIELDS = {field.name for field in Project._meta.get_fields() if field.concrete}
+STABLE_SLUG_MESSAGE = (
+    "A published project's slug cannot change: readers, mirrors and citations address it by its slug. To rename it, "
+    "unpublish it first (the public change feed then shows the old slug deleted), change the slug, and publish it "
+    "again (the feed shows the new slug created)."
+)
 
 
 def _refuse_derived(fields: dict[str, Any]) -> None:
@@ -242,6 +247,8 @@ def project_update(*, project: Project, **fields: Any) -> Project:
         raise TypeError(f"project_update() got unknown project fields: {', '.join(unknown)}")
     _refuse_derived(fields)
     stored = lock_project(project.pk)
+    if stored.is_published and "slug" in fields and fields["slug"] != stored.slug:
+        raise ValidationError({"slug": STABLE_SLUG_MESSAGE})
     # Saving writes every column: take the derived ones as stored, whatever this (possibly older) copy holds.
     for name in DERIVED_FIELDS:
         setattr(project, name, getattr(stored, name))

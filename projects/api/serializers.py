@@ -146,8 +146,11 @@ class SourceReferenceField(serializers.PrimaryKeyRelatedField):
 
 
 class ParticipantSerializer(RegistryModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
-    name = serializers.CharField(source="organisation.name", read_only=True)
+    organisation = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organisation.objects.all(), help_text="Organisation slug."
+    )
+    name = serializers.CharField(source="organisation.name", read_only=True, help_text="The organisation's name.")
+    read_only_reasons = {"name": "It is the name of the organisation given in `organisation`."}
 
     class Meta:
         model = Participation
@@ -218,6 +221,10 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
         ]
         read_only_fields = ["amount_usd_converted"]
         validators = []  # the preferred-figure rule is checked by full_clean() with a field-level message
+
+    read_only_reasons = {
+        "amount_usd_converted": "It is set by the registry: true when it converted amount_usd with an exchange rate."
+    }
 
     def create(self, validated_data):
         return services.investment_figure_record(**validated_data)
@@ -365,6 +372,22 @@ class ProjectSerializer(RegistryModelSerializer):
     )
     url = AbsoluteUrlField("project-detail", "slug")
     _url_around_slug: list[str] | None = None
+    read_only_reasons = {
+        "status": "It is derived from the status history: record a status change (POST /api/v1/status-changes/).",
+        "status_since": "It is derived from the status history: the date of the latest status change.",
+        "is_stale": "It is computed from status and status_since: more than 4 years in pipeline, mou or "
+        "implementation.",
+        **dict.fromkeys(
+            ["announced_usd", "committed_usd", "realised_usd"],
+            "It is derived from the project's investment figures (the preferred one of its kind, else the latest): "
+            "record a figure (POST /api/v1/investments/).",
+        ),
+        "realisation_ratio": "It is derived: realised_usd / announced_usd.",
+        "status_history": "Status changes are written at /api/v1/status-changes/.",
+        "investments": "Investment figures are written at /api/v1/investments/.",
+        "external_ids": "External identifiers are edited in the admin.",
+        "observations_url": "It is the address of the project's indicator observations.",
+    }
 
     class Meta:
         model = Project

@@ -30,7 +30,7 @@ from projects.models import (
     Source,
     StatusChange,
 )
-from projects.visibility import visible_children, visible_projects
+from projects.visibility import visible_children, visible_organisations, visible_projects, visible_sources
 from registry import feed
 from registry.api.changes import ChangeEntrySerializer
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
@@ -116,7 +116,9 @@ class ProvinceViewSet(RegistryReadOnlyViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List organisations"),
+    list=extend_schema(
+        summary="List organisations", description="The public see organisations that take part in published projects."
+    ),
     retrieve=extend_schema(summary="One organisation"),
     create=extend_schema(summary="Add an organisation"),
     update=extend_schema(summary="Replace an organisation"),
@@ -130,9 +132,12 @@ class OrganisationViewSet(RegistryModelViewSet):
     lookup_field = "slug"
     export_basename = "cpec-organisations"
 
+    def get_queryset(self):
+        return visible_organisations(self.request.user, super().get_queryset())
+
 
 @extend_schema_view(
-    list=extend_schema(summary="List sources"),
+    list=extend_schema(summary="List sources", description="The public see sources that published data cites."),
     retrieve=extend_schema(summary="One source"),
     create=extend_schema(summary="Add a source"),
     update=extend_schema(summary="Replace a source"),
@@ -144,6 +149,9 @@ class SourceViewSet(RegistryModelViewSet):
     serializer_class = serializers.SourceSerializer
     filterset_class = SourceFilterSet
     export_basename = "cpec-sources"
+
+    def get_queryset(self):
+        return visible_sources(self.request.user, super().get_queryset())
 
 
 @extend_schema_view(

@@ -89,18 +89,32 @@ def json_type_name(value) -> str:
     return "an object"
 
 
+# Why a field cannot be written, for the read-only fields most serializers have; others say it in ``read_only_reasons``.
+READ_ONLY_REASONS = {
+    "id": "It is set by the registry when the record is created.",
+    "url": "It is the record's address, set by the registry.",
+    "created_at": "It is set by the registry when the record is created.",
+    "updated_at": "It is set by the registry on every change.",
+}
+READ_ONLY_DEFAULT = "It is computed by the registry."
+
+
 class RegistryModelSerializer(serializers.ModelSerializer):
-    """Strict about JSON types: ``"name": 0``, ``"amount": "12"`` or ``"is_preferred": "yes"`` are 400s, as the
-    schema says, instead of being coerced the way DRF's fields do by default."""
+    """Strict about write bodies, as the query strings are: an unknown field is a 400 naming it and listing the
+    writable ones, a read-only field a 400 saying how it is set (never silently dropped), and a value of the wrong
+    JSON type (``"name": 0``, ``"amount": "12"``, ``"is_preferred": "yes"``) a 400 as the schema says, instead of
+    being coerced the way DRF's fields do by default."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: OffsetDateTimeField,
     }
+    # Field name -> how the field is set, for read-only fields that a client may try to write.
+    read_only_reasons: dict[str, str] = {}
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            errors = {}
+            errors = self.field_name_errors(data)
             for name, field in self.fields.items():
                 if field.read_only or field.field_name not in data:
                     continue
@@ -110,3 +124,18 @@ class RegistryModelSerializer(serializers.ModelSerializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+    def writable_field_names(self) -> list[str]:
+        return [name for name, field in self.fields.items() if not field.read_only]
+
+    def field_name_errors(self, data: Mapping) -> dict[str, list[str]]:
+        errors = {}
+        for name in data:
+            field = self.fields.get(name)
+            if field is None:
+                writable = ", ".join(self.writable_field_names())
+                errors[name] = [f"Unknown field. Writable fields: {writable}."]
+            elif field.read_only:
+                reason = self.read_only_reasons.get(name) or READ_ONLY_REASONS.get(name, READ_ONLY_DEFAULT)
+                errors[name] = [f"This field is read-only. {reason}"]
+        return errors

@@ -272,8 +272,18 @@ class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSe
     pass
 
 
+EMPTY_BODY = "The request body is empty: send the record's fields as a JSON object."
+
+
 class RegistryModelViewSet(IfMatchMixin, RegistryViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A write without a body would be applied as "change nothing": refuse it, so that a body lost on the way
+        # (a client or proxy that drops it) is never acknowledged.
+        if request.method in ("POST", "PUT", "PATCH") and not request.body:
+            raise exceptions.ParseError(EMPTY_BODY)
 
     def create(self, request, *args, **kwargs):
         # The row, its history entry and its many-to-many links are stored together or not at all.

@@ -682,7 +682,8 @@ def codes(key: str):
     return rows
 
 
-def test_organisation_filters(api, registry):
+def test_organisation_filters(editor_api, registry):
+    """Filters over every organisation: the editors' view (the public one lists only those of published projects)."""
     factories.OrganisationFactory(
         slug="adb", name="Asian Development Bank", country="PH", kind=choices.OrganisationKind.MULTILATERAL
     )
@@ -704,10 +705,11 @@ def test_organisation_filters(api, registry):
         "search=bank&country=CN": [],
     }
 
-    assert results(api, cases, "/api/v1/organisations/", rows=codes("slug")) == cases
+    assert results(editor_api, cases, "/api/v1/organisations/", rows=codes("slug")) == cases
 
 
-def test_source_filters(api, db):
+def test_source_filters(editor_api, db):
+    """Filters over every source: the editors' view (the public one lists only those published data cites)."""
     factories.SourceFactory(
         title="CPEC long-term plan", publisher="Planning Commission", url="https://cpec.gov.pk/ltp", kind="official"
     )
@@ -733,7 +735,7 @@ def test_source_filters(api, db):
         "search=coal&publisher=Dawn": ["Sahiwal coal costs"],
     }
 
-    assert results(api, cases, "/api/v1/sources/", rows=codes("title")) == cases
+    assert results(editor_api, cases, "/api/v1/sources/", rows=codes("title")) == cases
 
 
 def test_sector_filter_parent(api, vocab):

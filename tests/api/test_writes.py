@@ -87,14 +87,25 @@ def test_project_create_rule_violation_is_400_naming_field(editor_api, registry,
     assert not Project.objects.filter(slug="gwadar-east-bay").exists()
 
 
-def test_project_derived_fields_are_read_only(editor_api, registry):
+def test_project_derived_fields_are_refused_with_how_they_are_set(editor_api, registry):
+    before = editor_api.get("/api/v1/projects/karot-hydropower/").json()
+
     response = editor_api.patch(
         "/api/v1/projects/karot-hydropower/", {"status": "cancelled", "announced_usd": 1}, format="json"
     )
 
-    assert response.status_code == 200
-    assert response.json()["status"] == "operational"
-    assert response.json()["announced_usd"] == 1420000000
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": [
+            "This field is read-only. It is derived from the status history: record a status change "
+            "(POST /api/v1/status-changes/)."
+        ],
+        "announced_usd": [
+            "This field is read-only. It is derived from the project's investment figures (the preferred one of its "
+            "kind, else the latest): record a figure (POST /api/v1/investments/)."
+        ],
+    }
+    assert editor_api.get("/api/v1/projects/karot-hydropower/").json() == before
 
 
 def test_project_patch_replaces_participants(editor_api, registry):
