@@ -19,6 +19,7 @@ def register_models() -> None:
             public=public_observations,
             url_name="observation-detail",
             owner=("project", "project"),
+            owner_shown_as="subject",
             references=("source",),
             # An indicator shows its latest value.
             embedded_in=(Embedding("indicator", ("latest",), via="indicator"),),

@@ -84,6 +84,15 @@ def recorded_as_one_change(instance, *, created: bool):
         yield instance
 
 
+def join_open_change(instance) -> None:
+    """Inside ``one_change_per_record``, count ``instance`` as changed by it even if this step saved nothing: a later
+    step (the derived fields recomputed) then records into its one entry instead of one of its own."""
+    records = _open_change.get()
+    if records is not None and not any(recorded is instance for recorded, _ in records):
+        records.append((instance, False))
+        instance.skip_history_when_saving = True
+
+
 def _field_names(history_instance) -> list[str]:
     model = history_instance.instance_type
     names = [

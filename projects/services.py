@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from projects import choices, rules
-from projects.history import UNTRACKED_FIELDS, recorded_as_one_change
+from projects.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
 from projects.models import InvestmentFigure, Participation, Pillar, Project, Province, Source, StatusChange
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
@@ -257,6 +257,7 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     _validate_project(project, relations)
     if not _project_changes(project, stored, relations):
         project.updated_at = stored.updated_at
+        join_open_change(project)  # the rest of an admin save (its rows) still records one entry
         return project  # a write that changes nothing is not saved: no history entry, no new updated_at
     with recorded_as_one_change(project, created=False):
         project.save()

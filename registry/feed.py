@@ -61,6 +61,7 @@ class FeedModel:
     public: Callable[[QuerySet], QuerySet]  # narrows a queryset of the model to what anonymous readers see
     url_name: str | None = None  # the API's detail route, when the record has one of its own
     owner: tuple[str, str] | None = None  # (foreign key, feed name): the record this row hangs off and is public with
+    owner_shown_as: str | None = None  # the API's name of the field that shows the owner, if not the foreign key's
     references: tuple[str, ...] = ()  # fields naming records that may be public because this row cites them
     embedded_in: tuple[Embedding, ...] = ()
 
@@ -201,32 +202,33 @@ class _Pass:
             public=public,
         )
 
+    def write_all(self, feed_model: FeedModel, pk, entries: list[tuple[str, str, list]], **audience) -> None:
+        for action, identifier, changed in entries:
+            self.write(feed_model, pk, identifier, action, changed, **audience)
+
     def record(self, feed_model: FeedModel, pk, history_instance, action: str, changed: list[str]) -> None:
-        """The change itself: the editors' entry, then what it did to the public view."""
+        """The change itself: the editors' entries, then what it did to the public view. A new identifier reads as
+        the old one deleted and the new one created, to both audiences, so that a mirror keyed by it follows."""
         self.settled.add((feed_model.name, str(pk)))
         identifier = str(getattr(history_instance, feed_model.identifier))
         owner = _owner_of(feed_model, history_instance)
         live = feed_model.model._default_manager.filter(pk=pk).first() if action != "deleted" else None
-        public = self.public_entries(feed_model, pk, live, identifier, action=action, changed=changed)
-        if public == [(action, identifier, changed)]:
-            self.write(feed_model, pk, identifier, action, changed, editor=True, public=True, owner=owner)
-        else:
-            self.write(feed_model, pk, identifier, action, changed, editor=True, public=False, owner=owner)
-            for public_action, public_identifier, public_changed in public:
-                self.write(
-                    feed_model,
-                    pk,
-                    public_identifier,
-                    public_action,
-                    public_changed,
-                    editor=False,
-                    public=True,
-                    owner=owner,
-                )
-        visibility_changed = any(entry[0] != "updated" for entry in public)
         previous = history_instance.prev_record if action != "created" else None
+        before = str(getattr(previous, feed_model.identifier)) if previous is not None else identifier
+        if action == "updated" and before != identifier and live is not None:
+            editors = [("deleted", before, []), ("created", identifier, _filled_fields(live))]
+        else:
+            editors = [(action, identifier, changed)]
+        public = self.public_entries(feed_model, pk, live, identifier, action=action, changed=changed)
+        both = public == editors
+        self.write_all(feed_model, pk, editors, editor=True, public=both, owner=owner)
+        if not both:
+            self.write_all(feed_model, pk, public, editor=False, public=True, owner=owner)
+        visibility_changed = any(entry[0] != "updated" for entry in public)
         self.follow(feed_model, pk, live, [history_instance, previous], visibility_changed)
         self.show_in_embeddings(feed_model, pk, history_instance, action, changed)
+        if before != identifier and live is not None:
+            self.show_new_identifier(feed_model, pk)
 
     def settle(self, feed_model: FeedModel, pk) -> None:
         """A record this change may have made visible or invisible, though the record itself did not change."""
@@ -262,12 +264,11 @@ class _Pass:
     def follow(self, feed_model: FeedModel, pk, live, rows: list, visibility_changed: bool) -> None:
         """Settle the rows that are public with this record (when its visibility changed) and what it cites."""
         if visibility_changed and live is not None:
-            for follower in REGISTRY.values():
-                if follower.owner and follower.owner[1] == feed_model.name:
-                    for row_pk in follower.model._default_manager.filter(**{follower.owner[0]: pk}).values_list(
-                        "pk", flat=True
-                    ):
-                        self.settle(follower, row_pk)
+            for follower in _followers(feed_model):
+                for row_pk in follower.model._default_manager.filter(**{follower.owner[0]: pk}).values_list(
+                    "pk", flat=True
+                ):
+                    self.settle(follower, row_pk)
         for name in feed_model.references:
             field = feed_model.model._meta.get_field(name)
             target = _BY_MODEL.get(field.related_model)
@@ -279,6 +280,31 @@ class _Pass:
                     cited |= _related_ids(row, field)
             for target_pk in sorted(cited, key=str):
                 self.settle(target, target_pk)
+
+    def show_new_identifier(self, feed_model: FeedModel, pk) -> None:
+        """The rows that hang off a record show its identifier (a status change its project's slug): they read as
+        updated when it changes."""
+        for follower in _followers(feed_model):
+            for row in follower.model._default_manager.filter(**{follower.owner[0]: pk}):
+                key = (follower.name, str(row.pk))
+                if key in self.settled:
+                    continue
+                self.settled.add(key)
+                identifier = str(getattr(row, follower.identifier))
+                public = (
+                    follower.public(follower.model._default_manager.filter(pk=row.pk)).exists()
+                    and last_public_identifier(follower, row.pk) == identifier
+                )
+                self.write(
+                    follower,
+                    row.pk,
+                    identifier,
+                    "updated",
+                    [follower.owner_shown_as or follower.owner[0]],
+                    editor=True,
+                    public=public,
+                    owner=_owner_of(follower, row),
+                )
 
     def show_in_embeddings(self, feed_model: FeedModel, pk, history_instance, action: str, changed) -> None:
         """Records that show this one read as updated (to editors, and to the public when both are public)."""
@@ -315,6 +341,11 @@ class _Pass:
                     public=public,
                     owner=_owner_of(container, live),
                 )
+
+
+def _followers(feed_model: FeedModel) -> list[FeedModel]:
+    """The models whose rows hang off records of this one."""
+    return [follower for follower in REGISTRY.values() if follower.owner and follower.owner[1] == feed_model.name]
 
 
 def _owner_of(feed_model: FeedModel, row) -> tuple[str, Any] | None:

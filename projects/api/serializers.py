@@ -393,6 +393,12 @@ class ProjectSerializer(RegistryModelSerializer):
         model = Project
         fields = PROJECT_LIST_FIELDS
         read_only_fields = ["status_since", "updated_at"]
+        extra_kwargs = {
+            "slug": {
+                "help_text": "The project's identifier in the API: lower-case letters, digits and hyphens. Stable: "
+                "it cannot change while the project is published."
+            }
+        }
 
     def to_representation(self, instance):
         """The list shape, built directly: the values of DRF's generic field loop (tests/bench pins that they are
