@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from projects import choices
+from projects.as_of import AS_OF_FIELDS, CURRENT_FIELDS, projects_as_of
 from projects.models import (
     Corridor,
     InvestmentFigure,
@@ -24,9 +25,10 @@ from registry.api import filters
 
 
 def _range(field: str, what: str) -> tuple[filters.NumberFilter, filters.NumberFilter]:
+    """A derived field's range: on the values as of `as_of` when it is given."""
     return (
-        filters.NumberFilter(field_name=field, lookup_expr="gte", label=f"{what} at least this value."),
-        filters.NumberFilter(field_name=field, lookup_expr="lte", label=f"{what} at most this value."),
+        filters.NumberFilter(field_name=field, method="filter_derived_min", label=f"{what} at least this value."),
+        filters.NumberFilter(field_name=field, method="filter_derived_max", label=f"{what} at most this value."),
     )
 
 
@@ -72,7 +74,9 @@ class ProjectFilterSet(django_filters.FilterSet):
         label="Sector code(s); a top-level sector matches its children too.",
     )
     phase = filters.MultiChoiceFilter(choices=choices.Phase.choices, label="CPEC phase: 1 or 2.")
-    status = filters.MultiChoiceFilter(choices=choices.Status.choices, label="Current status.")
+    status = filters.MultiChoiceFilter(
+        choices=choices.Status.choices, method="filter_status", label="Current status (with `as_of`: the status then)."
+    )
     province = filters.MultiChoiceFilter(
         choices=choices.Province.choices, method="filter_province", label="Province ISO 3166-2:PK code(s)."
     )
@@ -96,10 +100,10 @@ class ProjectFilterSet(django_filters.FilterSet):
     realised_usd_min, realised_usd_max = _range("realised_usd", "Realised USD")
     realisation_ratio_min, realisation_ratio_max = _range("realisation_ratio", "Realisation ratio")
     status_since_after = filters.DateFilter(
-        field_name="status_since", lookup_expr="gte", label="Current status reached on or after this date."
+        field_name="status_since", method="filter_derived_min", label="Current status reached on or after this date."
     )
     status_since_before = filters.DateFilter(
-        field_name="status_since", lookup_expr="lte", label="Current status reached on or before this date."
+        field_name="status_since", method="filter_derived_max", label="Current status reached on or before this date."
     )
     completed_after = filters.DateFilter(field_name="completed_on", lookup_expr="gte", label="Completed on or after.")
     completed_before = filters.DateFilter(field_name="completed_on", lookup_expr="lte", label="Completed on or before.")
@@ -118,6 +122,16 @@ class ProjectFilterSet(django_filters.FilterSet):
     )
     publication = filters.MultiChoiceFilter(
         choices=choices.Publication.choices, label="Editors only: draft or published."
+    )
+    as_of = filters.DateFilter(
+        method="filter_applied_first",
+        label="Read the registry as of this date (YYYY-MM-DD): status, status_since, headline money and staleness "
+        "as the records dated on or before it give them; every derived filter and ordering uses those values. "
+        "Projects with no status change by then are left out (see include_future).",
+    )
+    include_future = filters.BooleanFilter(
+        method="filter_applied_first",
+        label="With as_of: true keeps the projects that had no status change by then (with no status).",
     )
     ordering = filters.ordering_filter(
         {
@@ -143,6 +157,44 @@ class ProjectFilterSet(django_filters.FilterSet):
     class Meta:
         model = Project
         fields = []
+
+    # Which column stands for each derived field: the stored one, or its as-of annotation (``filter_queryset``).
+    derived = CURRENT_FIELDS
+    stale_on = None
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if (
+            valid
+            and self.form.cleaned_data.get("include_future") is not None
+            and not self.form.cleaned_data.get("as_of")
+        ):
+            self.form.add_error("include_future", "include_future applies to a registry read as of a date: give as_of.")
+            return False
+        return valid
+
+    def filter_queryset(self, queryset):
+        on = self.form.cleaned_data.get("as_of")
+        if on is not None:
+            include_future = bool(self.form.cleaned_data.get("include_future"))
+            queryset = projects_as_of(queryset, on, include_future=include_future)
+            self.derived, self.stale_on = AS_OF_FIELDS, on
+        return super().filter_queryset(queryset)
+
+    def ordering_field(self, name: str) -> str:
+        return self.derived.get(name, name)
+
+    def filter_applied_first(self, queryset, name, value):
+        return queryset  # as_of and include_future shape the queryset before any filter (filter_queryset)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(**{f"{self.derived['status']}__in": value}) if value else queryset
+
+    def filter_derived_min(self, queryset, name, value):
+        return queryset if value is None else queryset.filter(**{f"{self.derived[name]}__gte": value})
+
+    def filter_derived_max(self, queryset, name, value):
+        return queryset if value is None else queryset.filter(**{f"{self.derived[name]}__lte": value})
 
     def filter_pillar(self, queryset, name, value):
         if not value:
@@ -188,7 +240,8 @@ class ProjectFilterSet(django_filters.FilterSet):
     def filter_is_stale(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(stale_condition()) if value else queryset.exclude(stale_condition())
+        condition = stale_condition(self.stale_on, status=self.derived["status"], since=self.derived["status_since"])
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_has_location(self, queryset, name, value):
         if value is None:

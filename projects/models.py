@@ -233,8 +233,9 @@ class ProjectQuerySet(models.QuerySet):
         return self.exclude(stale_condition(today))
 
 
-def stale_condition(today: datetime.date | None = None) -> Q:
-    return Q(status__in=choices.STALE_STATUSES, status_since__lt=stale_cutoff(today))
+def stale_condition(today: datetime.date | None = None, *, status: str = "status", since: str = "status_since") -> Q:
+    """Stale on ``today`` (default: the real today), over the given status columns (or their as-of annotations)."""
+    return Q(**{f"{status}__in": choices.STALE_STATUSES, f"{since}__lt": stale_cutoff(today)})
 
 
 class Project(models.Model):
@@ -359,10 +360,11 @@ class Project(models.Model):
 
     @property
     def is_stale(self) -> bool:
+        """Stale today, or on ``stale_on`` when the project is read as of a date (``projects.as_of``)."""
         return (
             self.status in choices.STALE_STATUSES
             and self.status_since is not None
-            and (self.status_since < stale_cutoff())
+            and (self.status_since < stale_cutoff(getattr(self, "stale_on", None)))
         )
 
     @property

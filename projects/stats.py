@@ -4,9 +4,15 @@ A project in several pillars or provinces counts in each of its groups; the tota
 A group's realisation ratio is the sum of realised over the sum of announced, over its projects that have both.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+import datetime
+from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from projects.as_of import CURRENT_FIELDS, headline_as_of, latest_status_change
+from projects.services import realisation_ratio
 
 DIMENSIONS = {
     "corridor": "corridor__code",
@@ -16,18 +22,20 @@ DIMENSIONS = {
     "province": "provinces__code",
     "phase": "phase",
 }
-HAS_BOTH = Q(announced_usd__isnull=False, realised_usd__isnull=False)
 
 
-def _aggregates() -> dict:
+def _aggregates(fields: dict[str, str]) -> dict:
+    """The sums, over the stored derived fields or the as-of annotations that ``fields`` names for them."""
+    announced, committed, realised = fields["announced_usd"], fields["committed_usd"], fields["realised_usd"]
+    has_both = Q(**{f"{announced}__isnull": False, f"{realised}__isnull": False})
     return {
         # A project is one row of its group (each of its pillars or provinces is one row of the join): no DISTINCT.
         "project_count": Count("id"),
-        "sum_announced": Sum("announced_usd"),
-        "sum_committed": Sum("committed_usd"),
-        "sum_realised": Sum("realised_usd"),
-        "announced_with_both": Sum("announced_usd", filter=HAS_BOTH),
-        "realised_with_both": Sum("realised_usd", filter=HAS_BOTH),
+        "sum_announced": Sum(announced),
+        "sum_committed": Sum(committed),
+        "sum_realised": Sum(realised),
+        "announced_with_both": Sum(announced, filter=has_both),
+        "realised_with_both": Sum(realised, filter=has_both),
     }
 
 
@@ -35,15 +43,15 @@ def _finish(row: dict) -> dict:
     for kind in ("announced", "committed", "realised"):
         row[f"{kind}_usd"] = row.pop(f"sum_{kind}")
     announced, realised = row.pop("announced_with_both"), row.pop("realised_with_both")
-    ratio = None
-    if announced and realised is not None:
-        ratio = (Decimal(realised) / Decimal(announced)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    row["realisation_ratio"] = ratio
+    row["realisation_ratio"] = realisation_ratio(
+        None if announced is None else Decimal(announced), None if realised is None else Decimal(realised)
+    )
     return row
 
 
-def investment_stats(projects: QuerySet, group_by: list[str]) -> dict:
-    """Totals and groups for ``projects`` (already filtered to what the reader may see)."""
+def investment_stats(projects: QuerySet, group_by: list[str], fields: dict[str, str] = CURRENT_FIELDS) -> dict:
+    """Totals and groups for ``projects`` (already filtered to what the reader may see); ``fields`` names the
+    columns of the derived fields (``projects.as_of.AS_OF_FIELDS`` for a registry read as of a date)."""
     # The project filters narrow with EXISTS and never join a many-valued relation: the filtered queryset has one
     # row per project and is aggregated as it is. Only a de-duplicated one goes through its ids.
     base = projects.order_by()
@@ -51,10 +59,47 @@ def investment_stats(projects: QuerySet, group_by: list[str]) -> dict:
         from projects.models import Project
 
         base = Project.objects.filter(id__in=base.values("id")).order_by()
-    totals = _finish(base.aggregate(**_aggregates()))
-    columns = [DIMENSIONS[name] for name in group_by]
+    totals = _finish(base.aggregate(**_aggregates(fields)))
+    dimensions = {**DIMENSIONS, "status": fields["status"]}
+    columns = [dimensions[name] for name in group_by]
     groups = []
-    for row in base.values(*columns).annotate(**_aggregates()).order_by(*columns):
-        group = {name: (row.pop(DIMENSIONS[name]) or None) for name in group_by}
+    for row in base.values(*columns).annotate(**_aggregates(fields)).order_by(*columns):
+        group = {name: (row.pop(dimensions[name]) or None) for name in group_by}
         groups.append({**group, **_finish(row)})
     return {"group_by": group_by, "totals": totals, "groups": groups}
+
+
+def investment_timeline(projects: QuerySet, kind: str, group_by: list[str]) -> dict:
+    """Per calendar year, from the year of the projects' earliest figure of ``kind`` to this year: the sum of their
+    headline ``kind`` money as of 31 December (the headline rule over the figures dated by then), and how many
+    projects it sums (those with such a figure by then); by the group, when ``group_by`` names a dimension (a status
+    group is the status each project had on that date)."""
+    from projects.models import InvestmentFigure
+
+    base = projects.order_by()
+    first = InvestmentFigure.objects.filter(project__in=base.values("id"), kind=kind).aggregate(first=Min("as_of"))
+    if first["first"] is None:
+        return {"kind": kind, "group_by": group_by, "years": []}
+    years = []
+    for year in range(first["first"].year, timezone.now().year + 1):
+        on = datetime.date(year, 12, 31)
+        rows = base.annotate(amount=headline_as_of(kind, on)).filter(amount__isnull=False)
+        if "status" in group_by:
+            rows = rows.annotate(
+                status_then=Coalesce(Subquery(latest_status_change(on).values("status")[:1]), Value(""))
+            )
+        dimensions = {**DIMENSIONS, "status": "status_then"}
+        aggregates = {"project_count": Count("id"), "amount_usd": Sum("amount")}
+        entry = {"year": year, **rows.aggregate(**aggregates)}
+        if group_by:
+            columns = [dimensions[name] for name in group_by]
+            entry["groups"] = [
+                {
+                    **{name: (row.pop(dimensions[name]) or None) for name in group_by},
+                    "project_count": row["project_count"],
+                    "amount_usd": row["amount_usd"],
+                }
+                for row in rows.values(*columns).annotate(**aggregates).order_by(*columns)
+            ]
+        years.append(entry)
+    return {"kind": kind, "group_by": group_by, "years": years}

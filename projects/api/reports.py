@@ -6,10 +6,11 @@ from rest_framework import exceptions, generics
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from projects import choices
 from projects.api import serializers
 from projects.filtersets import ProjectFilterSet
 from projects.models import Project
-from projects.stats import DIMENSIONS, investment_stats
+from projects.stats import DIMENSIONS, investment_stats, investment_timeline
 from projects.visibility import visible_projects
 from registry.api import filters
 from registry.api.renderers import ORJSONRenderer
@@ -75,4 +76,80 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         filterset = StatsFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
-        return Response(investment_stats(filterset.qs, group_by))
+        return Response(investment_stats(filterset.qs, group_by, filterset.derived))
+
+
+class TimelineFilterSet(StatsFilterSet):
+    """The project filters, on the projects as they are now; each year is read as of its 31 December."""
+
+    as_of = None
+    include_future = None
+
+
+class InvestmentTimelineView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
+    """Headline money per calendar year, as of each 31 December: announced against realised over time."""
+
+    queryset = Project.objects.all()
+    serializer_class = serializers.InvestmentTimelineSerializer
+    filterset_class = TimelineFilterSet
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = None
+    permission_classes = [AllowAny]
+    renderer_classes = [ORJSONRenderer]
+
+    def get_queryset(self):
+        return visible_projects(self.request.user)
+
+    def accepted_query_params(self):
+        accepted = {"format", "kind", "group_by", *TimelineFilterSet.base_filters}
+        if not self.user_is_editor():
+            accepted -= ProjectFilterSet.EDITOR_ONLY
+        return accepted
+
+    def kind(self) -> str:
+        kind = self.request.query_params.get("kind", "")
+        if kind not in choices.InvestmentKind.values:
+            allowed = ", ".join(choices.InvestmentKind.values)
+            raise exceptions.ValidationError({"kind": [f"Give one of: {allowed} (got {kind!r})."]})
+        return kind
+
+    def group_by(self) -> list[str]:
+        names = filters.split_values(self.request.query_params.getlist("group_by"))
+        allowed = ", ".join(DIMENSIONS)
+        if len(names) > 1:
+            raise exceptions.ValidationError({"group_by": [f"Give at most one dimension of: {allowed}."]})
+        unknown = [name for name in names if name not in DIMENSIONS]
+        if unknown:
+            raise exceptions.ValidationError({"group_by": [f"Unknown dimension {unknown[0]}. Allowed: {allowed}."]})
+        return names
+
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="stats_investment_timeline",
+        summary="Investment over time",
+        description="For each calendar year from the selected projects' earliest figure of `kind` to this year: the "
+        "sum of their headline `kind` money as of 31 December (the headline rule over the figures dated on or before "
+        "it) and `project_count`, the projects that had such a figure by then; with `group_by`, the same per group "
+        "(a `status` group is each project's status on that date; a project in several pillars or provinces counts "
+        "in each). The project filters select projects by their values now.",
+        filters=True,
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                {"type": "string", "enum": list(choices.InvestmentKind.values)},
+                required=True,
+                description="Which money: announced, committed or realised.",
+            ),
+            OpenApiParameter(
+                "group_by",
+                {"type": "string", "enum": list(DIMENSIONS)},
+                description="One dimension to break each year down by.",
+            ),
+        ],
+    )
+    def get(self, request):
+        kind, group_by = self.kind(), self.group_by()
+        filterset = TimelineFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise form_errors(filterset.errors)
+        return Response(investment_timeline(filterset.qs, kind, group_by))

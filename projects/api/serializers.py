@@ -558,3 +558,29 @@ class InvestmentStatsSerializer(serializers.Serializer):
     group_by = serializers.ListField(child=serializers.CharField())
     totals = InvestmentTotalsSerializer()
     groups = InvestmentGroupSerializer(many=True)
+
+
+class TimelineGroupSerializer(serializers.Serializer):
+    corridor = serializers.CharField(required=False, allow_null=True, help_text="Corridor code (when grouped by it).")
+    pillar = serializers.CharField(required=False, allow_null=True, help_text="Pillar code (when grouped by it).")
+    sector = serializers.CharField(required=False, allow_null=True, help_text="Sector code (when grouped by it).")
+    status = serializers.CharField(
+        required=False, allow_null=True, help_text="Status on 31 December of the year (when grouped by it)."
+    )
+    province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
+    phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+    project_count = serializers.IntegerField(help_text="Projects with a figure of the kind by the end of the year.")
+    amount_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of their headline figures of the kind, USD.")
+
+
+class TimelineYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="The calendar year; values are as of its 31 December.")
+    project_count = serializers.IntegerField(help_text="Projects with a figure of the kind by the end of the year.")
+    amount_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of their headline figures of the kind, USD.")
+    groups = TimelineGroupSerializer(many=True, required=False, help_text="Per group, with `group_by`.")
+
+
+class InvestmentTimelineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=choices.InvestmentKind.choices, help_text="Which money the sums are of.")
+    group_by = serializers.ListField(child=serializers.CharField(), help_text="The dimension, if any.")
+    years = TimelineYearSerializer(many=True)

@@ -19,6 +19,7 @@ router.register("sources", views.SourceViewSet, basename="source")
 
 urlpatterns = [
     path("stats/investment/", reports.InvestmentStatsView.as_view(), name="stats-investment"),
+    path("stats/investment/timeline/", reports.InvestmentTimelineView.as_view(), name="stats-investment-timeline"),
     *router.urls,
 ]
 
@@ -33,5 +34,6 @@ for name, url_name in [
     ("organisations", "organisation-list"),
     ("sources", "source-list"),
     ("stats_investment", "stats-investment"),
+    ("stats_investment_timeline", "stats-investment-timeline"),
 ]:
     register_endpoint(name, url_name)

@@ -1,5 +1,7 @@
 """Viewsets of the projects API (API.md: Endpoints). Visibility comes from ``projects.visibility`` only."""
 
+import datetime
+
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -7,6 +9,7 @@ from rest_framework.decorators import action
 
 from projects import choices
 from projects.api import serializers
+from projects.as_of import apply_as_of
 from projects.filtersets import (
     CorridorFilterSet,
     InvestmentFigureFilterSet,
@@ -219,6 +222,17 @@ class ProjectViewSet(RegistryModelViewSet):
     lookup_field = "slug"
     export_basename = "cpec-projects"
     offers_geojson = True
+    detail_query_params = frozenset({"as_of", "include_future"})
+
+    def as_of(self) -> datetime.date | None:
+        """The date the registry is read as of (``as_of``, validated by the filterset), or None for today."""
+        if self.request.method not in ("GET", "HEAD") or self.action not in ("list", "retrieve"):
+            return None
+        value = (self.request.query_params.get("as_of") or "").strip()
+        try:
+            return datetime.date.fromisoformat(value) if value else None
+        except ValueError:
+            return None  # the filterset refuses it with a 400 naming the parameter
 
     def get_queryset(self):
         if self.action == "history":
@@ -226,6 +240,11 @@ class ProjectViewSet(RegistryModelViewSet):
         queryset = visible_projects(self.request.user).select_related("corridor", "sector")
         if self.action == "list":
             return queryset  # pages and export chunks get their relations from prepare_rows()
+        on = self.as_of()
+        status_changes = StatusChange.objects.select_related("source").order_by("date", "id")
+        investments = InvestmentFigure.objects.select_related("source").order_by("kind", "as_of", "id")
+        if on is not None:  # the record as it stood then: what is dated on or before the date
+            status_changes, investments = status_changes.filter(date__lte=on), investments.filter(as_of__lte=on)
         return queryset.prefetch_related(
             Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
             Prefetch("provinces", queryset=Province.objects.order_by("code")),
@@ -233,14 +252,18 @@ class ProjectViewSet(RegistryModelViewSet):
                 "participations",
                 queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
             ),
-            Prefetch("status_changes", queryset=StatusChange.objects.select_related("source").order_by("date", "id")),
-            Prefetch(
-                "investments",
-                queryset=InvestmentFigure.objects.select_related("source").order_by("kind", "as_of", "id"),
-            ),
+            Prefetch("status_changes", queryset=status_changes),
+            Prefetch("investments", queryset=investments),
             "external_ids",
             Prefetch("sources", queryset=Source.objects.order_by("id")),
         )
+
+    def get_object(self):
+        project = super().get_object()
+        on = self.as_of()
+        if on is not None:
+            apply_as_of(project, on)
+        return project
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -248,6 +271,10 @@ class ProjectViewSet(RegistryModelViewSet):
         return serializers.ProjectDetailSerializer
 
     def prepare_rows(self, instances):
+        on = self.as_of()
+        if on is not None:
+            for project in instances:
+                apply_as_of(project, on)
         return attach_list_relations(instances)
 
     def csv_row(self, row):

@@ -242,8 +242,9 @@ class NullsLastOrderingFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         ordering = []
+        field_for = getattr(self.parent, "ordering_field", lambda name: name)  # a filterset may map derived fields
         for name in value or [self.default]:
-            field = self.param_map[name.removeprefix("-")]
+            field = field_for(self.param_map[name.removeprefix("-")])
             descending = name.startswith("-")
             ordering.append(F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
         return qs.order_by(*ordering, self.tie_breaker)

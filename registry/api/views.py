@@ -61,10 +61,14 @@ class StrictQueryParamsMixin:
     """An unknown query parameter or ``format`` is a 400 naming it and listing what is accepted."""
 
     paginated_actions = ("list", "history")
+    # Filter parameters that a single record accepts too (a project read as of a date).
+    detail_query_params: frozenset[str] = frozenset()
 
     def accepted_query_params(self) -> set[str]:
         accepted = set(ALWAYS_ACCEPTED)
         action = getattr(self, "action", None)
+        if action == "retrieve":
+            accepted |= self.detail_query_params
         filterset_class = getattr(self, "filterset_class", None)
         if action == "list" and filterset_class is not None:
             accepted |= set(filterset_class.base_filters)
