@@ -42,8 +42,20 @@ PUBLISHED = Q(projects__publication=choices.Publication.PUBLISHED)
 PARTICIPANT_ORDER = ("role", "organisation__slug")
 
 
-def attach_list_relations(projects: list[Project]) -> list[Project]:
-    """Give each project the codes and participants the list shape shows, as plain lists, in three queries.
+LIST_RELATIONS = ("pillars", "provinces", "participants")
+# The columns each field of the list shape reads (besides the id), so that `fields=` fetches only those.
+LIST_COLUMNS = {
+    "corridor": ("corridor__code",),
+    "sector": ("sector__code",),
+    "is_stale": ("status", "status_since"),
+    "url": ("slug",),
+    **dict.fromkeys(LIST_RELATIONS, ()),
+}
+
+
+def attach_list_relations(projects: list[Project], wanted=LIST_RELATIONS) -> list[Project]:
+    """Give each project the codes and participants the list shape shows, as plain lists, in a query each (only
+    for the ``wanted`` ones).
 
     This is what ``prefetch_related`` would fetch, without the queryset and model instances it builds per project and
     relation, which cost more than the rest of a page or an export (``ProjectSerializer`` reads these lists).
@@ -53,17 +65,33 @@ def attach_list_relations(projects: list[Project]) -> list[Project]:
         project.pillar_codes, project.province_codes, project.participant_rows = [], [], []
     if not by_id:
         return projects
-    pillars = Project.pillars.through.objects.filter(project_id__in=by_id).order_by("pillar__code")
-    for project_id, code in pillars.values_list("project_id", "pillar__code"):
-        by_id[project_id].pillar_codes.append(code)
-    provinces = Project.provinces.through.objects.filter(project_id__in=by_id).order_by("province_id")
-    for project_id, code in provinces.values_list("project_id", "province_id"):
-        by_id[project_id].province_codes.append(code)
-    participations = Participation.objects.filter(project_id__in=by_id).order_by(*PARTICIPANT_ORDER)
-    columns = ("project_id", "organisation__slug", "organisation__name", "role", "note")
-    for project_id, *participant in participations.values_list(*columns):
-        by_id[project_id].participant_rows.append(tuple(participant))
+    if "pillars" in wanted:
+        pillars = Project.pillars.through.objects.filter(project_id__in=by_id).order_by("pillar__code")
+        for project_id, code in pillars.values_list("project_id", "pillar__code"):
+            by_id[project_id].pillar_codes.append(code)
+    if "provinces" in wanted:
+        provinces = Project.provinces.through.objects.filter(project_id__in=by_id).order_by("province_id")
+        for project_id, code in provinces.values_list("project_id", "province_id"):
+            by_id[project_id].province_codes.append(code)
+    if "participants" in wanted:
+        participations = Participation.objects.filter(project_id__in=by_id).order_by(*PARTICIPANT_ORDER)
+        columns = ("project_id", "organisation__slug", "organisation__name", "role", "note")
+        for project_id, *participant in participations.values_list(*columns):
+            by_id[project_id].participant_rows.append(tuple(participant))
     return projects
+
+
+def only_list_columns(queryset, wanted: list[str] | None):
+    """The list's queryset reading only the columns (and joining only the vocabularies) the wanted fields need."""
+    if wanted is None:
+        return queryset.select_related("corridor", "sector")
+    columns = {"id", "slug"}
+    for name in wanted:
+        columns.update(LIST_COLUMNS.get(name, (name,)))
+    related = [name for name in ("corridor", "sector") if name in wanted]
+    if related:  # select_related() without names would join every relation
+        queryset = queryset.select_related(*related)
+    return queryset.only(*columns)
 
 
 @extend_schema_view(
@@ -237,25 +265,30 @@ class ProjectViewSet(RegistryModelViewSet):
     def get_queryset(self):
         if self.action == "history":
             return visible_projects(self.request.user)  # the history needs the project's id only
+        if self.action == "list":  # pages and export chunks get their relations from prepare_rows()
+            return only_list_columns(visible_projects(self.request.user), self.requested_fields())
         queryset = visible_projects(self.request.user).select_related("corridor", "sector")
-        if self.action == "list":
-            return queryset  # pages and export chunks get their relations from prepare_rows()
         on = self.as_of()
         status_changes = StatusChange.objects.select_related("source").order_by("date", "id")
         investments = InvestmentFigure.objects.select_related("source").order_by("kind", "as_of", "id")
         if on is not None:  # the record as it stood then: what is dated on or before the date
             status_changes, investments = status_changes.filter(date__lte=on), investments.filter(as_of__lte=on)
-        return queryset.prefetch_related(
-            Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
-            Prefetch("provinces", queryset=Province.objects.order_by("code")),
-            Prefetch(
+        # Each related list of the full record, by the field that shows it: fetched only when that field is wanted.
+        prefetches = {
+            "pillars": Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
+            "provinces": Prefetch("provinces", queryset=Province.objects.order_by("code")),
+            "participants": Prefetch(
                 "participations",
                 queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
             ),
-            Prefetch("status_changes", queryset=status_changes),
-            Prefetch("investments", queryset=investments),
-            "external_ids",
-            Prefetch("sources", queryset=Source.objects.order_by("id")),
+            "status_history": Prefetch("status_changes", queryset=status_changes),
+            "investments": Prefetch("investments", queryset=investments),
+            "external_ids": "external_ids",
+            "sources": Prefetch("sources", queryset=Source.objects.order_by("id")),
+        }
+        wanted = self.requested_fields() if self.action == "retrieve" else None
+        return queryset.prefetch_related(
+            *(prefetch for name, prefetch in prefetches.items() if wanted is None or name in wanted)
         )
 
     def get_object(self):
@@ -275,10 +308,12 @@ class ProjectViewSet(RegistryModelViewSet):
         if on is not None:
             for project in instances:
                 apply_as_of(project, on)
-        return attach_list_relations(instances)
+        wanted = self.requested_fields()
+        return attach_list_relations(instances, LIST_RELATIONS if wanted is None else wanted)
 
     def csv_row(self, row):
-        row["participants"] = [f"{p['organisation']}:{p['role']}" for p in row["participants"]]
+        if "participants" in row:
+            row["participants"] = [f"{p['organisation']}:{p['role']}" for p in row["participants"]]
         return row
 
     def feature_geometry(self, row):

@@ -112,6 +112,19 @@ class RegistryModelSerializer(serializers.ModelSerializer):
     # Field name -> how the field is set, for read-only fields that a client may try to write.
     read_only_reasons: dict[str, str] = {}
 
+    def get_fields(self):
+        """Every field, or only those the caller asked for (``fields=``, ``SparseFieldsMixin``), in that order: on
+        the response's own records, not on what they nest."""
+        fields = super().get_fields()
+        wanted = self.context.get("fields")
+        if wanted and self.is_root_record():
+            fields = {name: fields[name] for name in wanted if name in fields}
+        return fields
+
+    def is_root_record(self) -> bool:
+        parent = self.parent
+        return parent is None or (isinstance(parent, serializers.ListSerializer) and parent.parent is None)
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             errors = self.field_name_errors(data)

@@ -4,6 +4,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type, force_instance, is_list_serializer
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS
 
 ERROR_SCHEMA = {
@@ -79,6 +80,21 @@ class RegistryAutoSchema(AutoSchema):
         if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
             return [parts[3] if parts[2] == "stats" and len(parts) > 3 else parts[2]]
         return super().get_tags()
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        view = self.view
+        if hasattr(view, "field_names") and getattr(view, "action", None) in getattr(view, "sparse_actions", ()):
+            parameters.append(
+                OpenApiParameter(
+                    "fields",
+                    {"type": "array", "items": {"type": "string", "enum": view.field_names()}, "uniqueItems": True},
+                    explode=False,
+                    description="Only these fields, in this order (comma-separated), in JSON, CSV columns and "
+                    "GeoJSON properties; an unknown name is a 400.",
+                )
+            )
+        return parameters
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)

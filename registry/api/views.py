@@ -3,6 +3,7 @@
 import hashlib
 from itertools import islice
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponseNotModified
 from django.utils.http import parse_etags
@@ -10,6 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 
+from registry.api import filters
 from registry.api.renderers import (
     EXPORT_CHUNK_SIZE,
     EXPORT_FORMATS,
@@ -69,6 +71,8 @@ class StrictQueryParamsMixin:
         action = getattr(self, "action", None)
         if action == "retrieve":
             accepted |= self.detail_query_params
+        if action in getattr(self, "sparse_actions", ()):
+            accepted.add("fields")
         filterset_class = getattr(self, "filterset_class", None)
         if action == "list" and filterset_class is not None:
             accepted |= set(filterset_class.base_filters)
@@ -242,7 +246,7 @@ class ExportMixin:
         raise NotImplementedError("Lists that offer GeoJSON say where each row is.")
 
     def export_columns(self) -> list[str]:
-        return list(self.get_export_serializer_class()().fields)
+        return list(self.get_export_serializer_class()(context=self.get_serializer_context()).fields)
 
     def list(self, request, *args, **kwargs):
         export_format = getattr(request.accepted_renderer, "format", "json")
@@ -263,7 +267,51 @@ class ExportMixin:
         )
 
 
-class RegistryViewSetMixin(StrictQueryParamsMixin, ConditionalMixin, ExportMixin):
+class SparseFieldsMixin:
+    """``fields=a,b,c`` on lists, details and their exports (NetBox-style): only those fields, in that order; an
+    unknown name is a 400 listing the allowed ones. Serializers read the choice from their context
+    (``RegistryModelSerializer``), and a viewset may fetch less for it (``requested_fields``)."""
+
+    sparse_actions = ("list", "retrieve")
+
+    def field_names(self) -> list[str]:
+        """Every field the action's serializer shows."""
+        serializer_class = self.get_export_serializer_class() if self.action == "list" else self.get_serializer_class()
+        return list(serializer_class(context={"request": self.request}).fields)
+
+    def requested_fields(self) -> list[str] | None:
+        """The fields the caller asked for, or None for all of them."""
+        if hasattr(self, "_requested_fields"):
+            return self._requested_fields
+        self._requested_fields = None
+        raw = self.request.query_params.getlist("fields") if self.action in self.sparse_actions else []
+        if any(value.strip() for value in raw):
+            try:
+                filters.reject_blank_items(raw)
+            except DjangoValidationError as error:
+                raise exceptions.ValidationError({"fields": error.messages}) from None
+            names = list(dict.fromkeys(filters.split_values(raw)))
+            allowed = self.field_names()
+            unknown = [name for name in names if name not in allowed]
+            if unknown:
+                raise exceptions.ValidationError(
+                    {
+                        "fields": [
+                            f"Unknown field(s) {', '.join(repr(name) for name in unknown)}. "
+                            f"Allowed: {', '.join(allowed)}."
+                        ]
+                    }
+                )
+            self._requested_fields = names
+        return self._requested_fields
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["fields"] = self.requested_fields()
+        return context
+
+
+class RegistryViewSetMixin(StrictQueryParamsMixin, SparseFieldsMixin, ConditionalMixin, ExportMixin):
     """Mix into every registry viewset (before the DRF base class)."""
 
     # Any identifier reaches the view, so that a malformed one is the API's JSON 404, not Django's HTML page.
