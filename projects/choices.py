@@ -98,3 +98,29 @@ class IdentifierScheme(models.TextChoices):
 # Pakistan's bounding box (DOMAIN.md): a point outside it is a typo, not a project.
 PAKISTAN_LAT_MIN, PAKISTAN_LAT_MAX = 23.5, 37.1
 PAKISTAN_LON_MIN, PAKISTAN_LON_MAX = 60.8, 77.9
+
+
+class EventKind(models.TextChoices):
+    JCC_MEETING = "jcc-meeting", "JCC meeting"
+    JWG_MEETING = "jwg-meeting", "JWG meeting"
+    AGREEMENT = "agreement", "Agreement"
+    VISIT = "visit", "Visit"
+    POLICY = "policy", "Policy"
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a date the sources give: a day, a month or only a year (never an invented day)."""
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class EventRole(models.TextChoices):
+    """What an event did for a project."""
+
+    ANNOUNCED = "announced", "Announced"
+    APPROVED = "approved", "Approved"
+    REVIEWED = "reviewed", "Reviewed"
+    FINANCED = "financed", "Financed"
+    DROPPED = "dropped", "Dropped"

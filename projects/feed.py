@@ -6,6 +6,8 @@ from django.db.models import Q
 from projects import visibility
 from projects.models import (
     Corridor,
+    Event,
+    EventProject,
     ExchangeRate,
     ExternalIdentifier,
     InvestmentFigure,
@@ -140,3 +142,17 @@ def register_models() -> None:
             )
         )
     register(FeedModel("exchange-rate", ExchangeRate, "id", public=everyone, references=("source",)))
+    register(FeedModel("event", Event, "slug", public=everyone, url_name="event-detail", references=("sources",)))
+    register(
+        FeedModel(
+            "event-project",
+            EventProject,
+            "id",
+            public=visibility.public_children,
+            owner=project_part,
+            embedded_in=(
+                Embedding("event", ("projects",), via="event"),
+                Embedding("project", ("events",), via="project"),
+            ),
+        )
+    )

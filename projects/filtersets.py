@@ -10,6 +10,8 @@ from projects import choices
 from projects.as_of import AS_OF_FIELDS, CURRENT_FIELDS, projects_as_of
 from projects.models import (
     Corridor,
+    Event,
+    EventProject,
     InvestmentFigure,
     Organisation,
     Participation,
@@ -119,6 +121,17 @@ class ProjectFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label="Case-insensitive text in name, summary, place, participant names or corridor name/aliases.",
+    )
+    event = filters.MultiCodeFilter(
+        to_field_name="slug",
+        queryset=Event.objects.all(),
+        method="filter_event",
+        label="Slug(s) of governance events: projects linked to any of them (with `event_role`: in that role only).",
+    )
+    event_role = filters.MultiChoiceFilter(
+        choices=choices.EventRole.choices,
+        method="filter_event_role",
+        label="Event role(s); with `event` restricts to that role, alone matches projects any event gave the role.",
     )
     publication = filters.MultiChoiceFilter(
         choices=choices.Publication.choices, label="Editors only: draft or published."
@@ -236,6 +249,23 @@ class ProjectFilterSet(django_filters.FilterSet):
             return queryset
         participants = Participation.objects.filter(project=OuterRef("pk"), organisation__country__in=value)
         return queryset.filter(Exists(participants))
+
+    def _event_links(self):
+        links = EventProject.objects.filter(project=OuterRef("pk"))
+        events, roles = self.form.cleaned_data.get("event"), self.form.cleaned_data.get("event_role")
+        if events:
+            links = links.filter(event__in=events)
+        if roles:
+            links = links.filter(role__in=roles)
+        return links
+
+    def filter_event(self, queryset, name, value):
+        return queryset.filter(Exists(self._event_links())) if value else queryset
+
+    def filter_event_role(self, queryset, name, value):
+        if not value or self.form.cleaned_data.get("event"):
+            return queryset  # applied together with `event`
+        return queryset.filter(Exists(self._event_links()))
 
     def filter_is_stale(self, queryset, name, value):
         if value is None:
@@ -370,3 +400,56 @@ class SourceFilterSet(django_filters.FilterSet):
         if not term:
             return queryset
         return queryset.filter(Q(title__icontains=term) | Q(publisher__icontains=term) | Q(url__icontains=term))
+
+
+class EventFilterSet(django_filters.FilterSet):
+    kind = filters.MultiChoiceFilter(choices=choices.EventKind.choices, label="Kind(s) of event.")
+    date_after = filters.DateFilter(
+        method="filter_date_after",
+        label="Events on or after this date (YYYY-MM-DD); an event dated by month or year counts if any of its "
+        "period is.",
+    )
+    date_before = filters.DateFilter(
+        method="filter_date_before",
+        label="Events on or before this date (YYYY-MM-DD); an event dated by month or year counts if any of its "
+        "period is.",
+    )
+    project = filters.MultiCodeFilter(
+        to_field_name="slug",
+        queryset=visible_projects_for,
+        method="filter_project",
+        label="Project slug(s): events linked to any of them.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", label="Case-insensitive text in title, summary or place."
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+
+    def filter_date_after(self, queryset, name, value):
+        """The event's period ends on or after ``value``: its start is on or after the start of the period of the
+        same precision that holds ``value``."""
+        if value is None:
+            return queryset
+        return queryset.filter(
+            Q(date_precision=choices.DatePrecision.DAY, date__gte=value)
+            | Q(date_precision=choices.DatePrecision.MONTH, date__gte=value.replace(day=1))
+            | Q(date_precision=choices.DatePrecision.YEAR, date__gte=value.replace(month=1, day=1))
+        )
+
+    def filter_date_before(self, queryset, name, value):
+        """The event's period starts on or before ``value``."""
+        return queryset if value is None else queryset.filter(date__lte=value)
+
+    def filter_project(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Exists(EventProject.objects.filter(event=OuterRef("pk"), project__in=value)))
+
+    def filter_search(self, queryset, name, value):
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(place__icontains=term))

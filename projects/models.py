@@ -615,3 +615,103 @@ def name_link_rows(relation, noun: str) -> None:
 name_link_rows(Project.pillars, "pillar")
 name_link_rows(Project.provinces, "province")
 name_link_rows(Project.sources, "source")
+
+
+# --- governance ---------------------------------------------------------------------------------------------------
+
+
+def partial_date(date: datetime.date, precision: str) -> str:
+    """A date as precise as the sources give it: 2015-11-08, 2015-11 or 2015."""
+    if precision == choices.DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == choices.DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def parse_partial_date(text: str) -> tuple[datetime.date, str]:
+    """``2015-11-08``, ``2015-11`` or ``2015`` as (the period's first day, its precision); ValueError otherwise."""
+    text = text.strip()
+    parts = text.split("-")
+    if not all(part.isascii() and part.isdigit() for part in parts) or [len(part) for part in parts] not in (
+        [4],
+        [4, 2],
+        [4, 2, 2],
+    ):
+        raise ValueError(f"Give a date as YYYY-MM-DD, YYYY-MM or YYYY; got {text!r}.")
+    numbers = [int(part) for part in parts] + [1] * (3 - len(parts))
+    try:
+        date = datetime.date(*numbers)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date on the calendar.") from None
+    precision = [choices.DatePrecision.YEAR, choices.DatePrecision.MONTH, choices.DatePrecision.DAY][len(parts) - 1]
+    return date, precision
+
+
+class Event(models.Model):
+    """A dated governance step: a JCC or JWG meeting, an agreement, a visit, a policy; sourced, with the projects it
+    concerns. Its date is as precise as the sources give it: a month or a year is never turned into a day."""
+
+    slug = models.SlugField(max_length=150, unique=True, validators=[SLUG_VALIDATOR])
+    kind = models.CharField(max_length=20, choices=choices.EventKind.choices)
+    title = models.CharField(max_length=300)
+    date = models.DateField(help_text="The first day of the period the sources give: the day, month or year.")
+    date_precision = models.CharField(
+        max_length=5, choices=choices.DatePrecision.choices, default=choices.DatePrecision.DAY
+    )
+    place = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="events", help_text="One or more sources.")
+    projects = models.ManyToManyField(Project, through="EventProject", related_name="events")
+    history = TrackedHistory(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["date", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=choices.EventKind.values), name="event_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=choices.DatePrecision.values), name="event_date_precision_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "slug"], name="event_date_idx")]
+
+    def __str__(self):
+        return f"{self.title} ({self.date_text})"
+
+    @property
+    def date_text(self) -> str:
+        return partial_date(self.date, self.date_precision) if self.date else ""
+
+    def clean(self):
+        values = python_values(self, "date", "date_precision")
+        if values is None or values[0] is None:
+            return
+        date, precision = values
+        if precision == choices.DatePrecision.MONTH and date.day != 1:
+            raise ValidationError({"date": "A date of month precision is the month's first day (YYYY-MM-01)."})
+        if precision == choices.DatePrecision.YEAR and (date.month, date.day) != (1, 1):
+            raise ValidationError({"date": "A date of year precision is the year's first day (YYYY-01-01)."})
+
+
+class EventProject(models.Model):
+    """What an event did for a project (announced, approved, reviewed it...), with a note."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="project_links")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="event_links")
+    role = models.CharField(max_length=20, choices=choices.EventRole.choices)
+    note = models.CharField(max_length=500, blank=True)
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["event_id", "project_id", "role", "id"]
+        verbose_name = "event's project"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "project", "role"], name="event_project_unique_role"),
+            models.CheckConstraint(condition=Q(role__in=choices.EventRole.values), name="event_project_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.event.title}: {self.get_role_display().lower()} {self.project}"
+
+
+name_link_rows(Event.sources, "source")

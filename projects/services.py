@@ -14,7 +14,17 @@ from django.db import models, transaction
 
 from projects import choices, rules
 from projects.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
-from projects.models import InvestmentFigure, Participation, Pillar, Project, Province, Source, StatusChange
+from projects.models import (
+    Event,
+    EventProject,
+    InvestmentFigure,
+    Participation,
+    Pillar,
+    Project,
+    Province,
+    Source,
+    StatusChange,
+)
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
 RATIO_PLACES = Decimal("0.0001")
@@ -641,3 +651,97 @@ def project_set_participants(*, project: Project, participants: Iterable[dict[st
     ``rules.RowsValidationError`` when an organisation is listed twice in one role or a row breaks its rules."""
     planned, deleted = _plan_participants(project, list(participants))
     return _write_planned(project, planned, deleted, refresh=False)
+
+
+# --- governance events ----------------------------------------------------------------------------------------
+
+EVENT_FIELDS = {field.name for field in Event._meta.concrete_fields} - {"id"}
+
+
+def _validate_event(event: Event, sources: list | None) -> None:
+    """``full_clean()`` and "one or more sources", reported together."""
+    errors: dict[str, list] = {}
+    try:
+        event.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if sources is not None and not sources:
+        errors.setdefault("sources", []).append(ValidationError("Give at least one source."))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def event_create(*, sources: Iterable[Source], projects: Iterable[dict[str, Any]] = (), **fields: Any) -> Event:
+    """A governance event with its sources and the projects it concerns (``event_set_projects``'s rows)."""
+    sources = list(sources)
+    event = Event(**fields)
+    _validate_event(event, sources)
+    with recorded_as_one_change(event, created=True):
+        event.save()
+        event.sources.set(sources)
+    event_set_projects(event=event, links=list(projects))
+    return event
+
+
+@transaction.atomic
+def event_update(
+    *, event: Event, sources: Iterable[Source] | None = None, projects: Iterable[dict] | None = None, **fields: Any
+) -> Event:
+    unknown = sorted(set(fields) - EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"event_update() got unknown event fields: {', '.join(unknown)}")
+    sources = None if sources is None else list(sources)
+    for name, value in fields.items():
+        setattr(event, name, value)
+    _validate_event(event, sources)
+    stored = Event.objects.select_for_update().get(pk=event.pk)
+    changed = [name for name in EVENT_FIELDS if _differs(stored, name, getattr(event, name))]
+    if sources is not None and {s.pk for s in sources} != set(stored.sources.values_list("pk", flat=True)):
+        changed.append("sources")
+    if changed:
+        with recorded_as_one_change(event, created=False):
+            event.save()
+            if sources is not None:
+                event.sources.set(sources)
+    if projects is not None:
+        event_set_projects(event=event, links=list(projects))
+    return event
+
+
+@transaction.atomic
+def event_set_projects(*, event: Event, links: Sequence[dict[str, Any]]) -> RowsWritten:
+    """Make the event's project links exactly ``links`` (``project``, ``role``, ``note``), keeping unchanged rows
+    (matched by project and role; a missing note keeps the stored one). Raises ``rules.RowsValidationError``."""
+    keys = [(link["project"].pk, link["role"]) for link in links]
+    errors = {
+        index: ValidationError({"role": f"{links[index]['project'].slug} is listed twice as {links[index]['role']}."})
+        for index in rules.duplicate_participants(keys)
+    }
+    stored = {(row.project_id, row.role): row for row in EventProject.objects.filter(event=event).order_by("pk")}
+    planned = []
+    for index, link in enumerate(links):
+        if index in errors:
+            continue
+        row = stored.get(keys[index])
+        if row is None:
+            row = EventProject(event=event, project=link["project"], role=link["role"], note=link.get("note") or "")
+            changed = ["project", "role", "note"]
+        else:
+            note = link.get("note", row.note) or ""
+            changed = ["note"] if row.note != note else []
+            row.note = note
+        try:
+            row.full_clean(validate_constraints=False)
+        except ValidationError as error:
+            errors[index] = error
+        planned.append(_PlannedRow(index, row, changed))
+    if errors:
+        raise rules.RowsValidationError(errors)
+    written = RowsWritten()
+    for key, row in stored.items():
+        if key not in set(keys):
+            row.delete()
+            written.deleted.append(row)
+    _save_planned(planned, written)
+    return written

@@ -12,7 +12,16 @@ from operator import or_
 from django.db.models import Q, QuerySet
 
 from projects import choices
-from projects.models import ExchangeRate, InvestmentFigure, Organisation, Participation, Project, Source, StatusChange
+from projects.models import (
+    Event,
+    ExchangeRate,
+    InvestmentFigure,
+    Organisation,
+    Participation,
+    Project,
+    Source,
+    StatusChange,
+)
 from registry.permissions import is_editor
 
 PUBLISHED = choices.Publication.PUBLISHED
@@ -54,6 +63,7 @@ _SOURCE_CITATIONS: list[Callable[[], QuerySet]] = [
     lambda: public_children(StatusChange.objects.all()).values("source_id"),
     lambda: public_children(InvestmentFigure.objects.all()).values("source_id"),
     lambda: ExchangeRate.objects.values("source_id"),
+    lambda: Event.sources.through.objects.values("source_id"),
 ]
 
 

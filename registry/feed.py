@@ -295,16 +295,18 @@ class _Pass:
                     follower.public(follower.model._default_manager.filter(pk=row.pk)).exists()
                     and last_public_identifier(follower, row.pk) == identifier
                 )
+                shown_as = [follower.owner_shown_as or follower.owner[0]]
                 self.write(
                     follower,
                     row.pk,
                     identifier,
                     "updated",
-                    [follower.owner_shown_as or follower.owner[0]],
+                    shown_as,
                     editor=True,
                     public=public,
                     owner=_owner_of(follower, row),
                 )
+                self.show_in_embeddings(follower, row.pk, row, "updated", shown_as)  # and what shows the row
 
     def show_in_embeddings(self, feed_model: FeedModel, pk, history_instance, action: str, changed) -> None:
         """Records that show this one read as updated (to editors, and to the public when both are public)."""

@@ -19,6 +19,8 @@ from projects.models import (
     NON_NEGATIVE,
     SLUG_VALIDATOR,
     Corridor,
+    Event,
+    EventProject,
     ExternalIdentifier,
     InvestmentFigure,
     Organisation,
@@ -29,9 +31,10 @@ from projects.models import (
     Sector,
     Source,
     StatusChange,
+    parse_partial_date,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, json_type_name
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -262,6 +265,103 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
         ]
 
 
+# --- governance events ----------------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        "example": "2015-11",
+        "description": "As precise as the sources give it: YYYY-MM-DD, YYYY-MM or YYYY.",
+    }
+)
+class PartialDateField(serializers.Field):
+    """An event's date as precise as its sources: written and read as YYYY-MM-DD, YYYY-MM or YYYY; it sets the
+    event's ``date`` (the period's first day) and ``date_precision``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, event):
+        return event.date_text
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"Expected a string, got {json_type_name(data)}.")
+        try:
+            date, precision = parse_partial_date(data)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return {"date": date, "date_precision": precision}
+
+
+class EventProjectSerializer(RegistryModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all(), help_text="Project slug.")
+    name = serializers.CharField(source="project.name", read_only=True, help_text="The project's name.")
+    read_only_reasons = {"name": "It is the name of the project given in `project`."}
+
+    class Meta:
+        model = EventProject
+        fields = ["project", "name", "role", "note"]
+        extra_kwargs = {"note": {"required": False}}
+        validators = []  # a role is held once per project: checked over the whole list by the service
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["project"].queryset = visible_projects(request.user)
+        return fields
+
+
+class EventSerializer(RegistryModelSerializer):
+    """A governance event (DOMAIN.md, "Governance"): dated as precisely as its sources, with the projects it concerns
+    and what it did for each."""
+
+    date = PartialDateField(help_text="As precise as the sources give it: YYYY-MM-DD, YYYY-MM or YYYY.")
+    sources = SourceReferenceField(
+        many=True,
+        queryset=Source.objects.all(),
+        help_text="One or more sources: objects in responses, ids in writes.",
+    )
+    projects = EventProjectSerializer(
+        source="project_links",
+        many=True,
+        required=False,
+        help_text="The projects it concerns, each with its role; a write replaces the list. The public see published "
+        "projects only.",
+    )
+    url = AbsoluteUrlField("event-detail", "slug")
+    read_only_reasons = {"date_precision": "It follows from `date`: give YYYY-MM-DD, YYYY-MM or YYYY."}
+
+    class Meta:
+        model = Event
+        fields = ["slug", "kind", "title", "date", "date_precision", "place", "summary", "sources", "projects", "url"]
+        read_only_fields = ["date_precision"]
+
+    def validate_projects(self, links):
+        seen = set()
+        for link in links:
+            missing = [name for name in ("project", "role") if name not in link]
+            if missing:
+                raise serializers.ValidationError(f"Each project needs {' and '.join(missing)}.")
+            key = (link["project"].pk, link["role"])
+            if key in seen:
+                raise serializers.ValidationError(f"{link['project'].slug} is listed twice as {link['role']}.")
+            seen.add(key)
+        return links
+
+    def create(self, validated_data):
+        links = validated_data.pop("project_links", [])
+        return services.event_create(projects=links, **validated_data)
+
+    def update(self, instance, validated_data):
+        links = validated_data.pop("project_links", None)
+        return services.event_update(event=instance, projects=links, **validated_data)
+
+
 # --- projects -------------------------------------------------------------------------------------------------
 
 PROJECT_LIST_FIELDS = [
@@ -299,6 +399,7 @@ PROJECT_DETAIL_FIELDS = [
     "status_history",
     "investments",
     "external_ids",
+    "events",
     "sources",
     "observations_url",
     "url",
@@ -386,6 +487,7 @@ class ProjectSerializer(RegistryModelSerializer):
         "status_history": "Status changes are written at /api/v1/status-changes/.",
         "investments": "Investment figures are written at /api/v1/investments/.",
         "external_ids": "External identifiers are edited in the admin.",
+        "events": "Events are written at /api/v1/events/ with the projects they concern.",
         "observations_url": "It is the address of the project's indicator observations.",
     }
 
@@ -514,12 +616,28 @@ LIST_VALUES = {
 }
 
 
+class ProjectEventSerializer(RegistryModelSerializer):
+    """A governance event as a project's record shows it: the event, and what it did for the project."""
+
+    event = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The event's slug.")
+    title = serializers.CharField(source="event.title", read_only=True, help_text="The event's title.")
+    kind = serializers.CharField(source="event.kind", read_only=True, help_text="The kind of event.")
+    date = PartialDateField(source="event", read_only=True)
+
+    class Meta:
+        model = EventProject
+        fields = ["event", "title", "kind", "date", "role", "note"]
+
+
 class ProjectDetailSerializer(ProjectSerializer):
-    """A project with its full record: key dates, status history, every money claim, identifiers, sources."""
+    """A project with its full record: key dates, status history, every money claim, identifiers, events, sources."""
 
     status_history = StatusHistoryEntrySerializer(source="status_changes", many=True, read_only=True)
     investments = InvestmentClaimSerializer(many=True, read_only=True)
     external_ids = ExternalIdentifierSerializer(many=True, read_only=True)
+    events = ProjectEventSerializer(
+        source="event_links", many=True, read_only=True, help_text="The governance events that concern it, by date."
+    )
     sources = SourceReferenceField(
         many=True,
         queryset=Source.objects.all(),

@@ -16,6 +16,7 @@ router.register("status-changes", views.StatusChangeViewSet, basename="statuscha
 router.register("investments", views.InvestmentFigureViewSet, basename="investment")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("sources", views.SourceViewSet, basename="source")
+router.register("events", views.EventViewSet, basename="event")
 
 urlpatterns = [
     path("stats/investment/", reports.InvestmentStatsView.as_view(), name="stats-investment"),
@@ -33,6 +34,7 @@ for name, url_name in [
     ("investments", "investment-list"),
     ("organisations", "organisation-list"),
     ("sources", "source-list"),
+    ("events", "event-list"),
     ("stats_investment", "stats-investment"),
     ("stats_investment_timeline", "stats-investment-timeline"),
 ]:

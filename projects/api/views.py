@@ -12,6 +12,7 @@ from projects.api import serializers
 from projects.as_of import apply_as_of
 from projects.filtersets import (
     CorridorFilterSet,
+    EventFilterSet,
     InvestmentFigureFilterSet,
     OrganisationFilterSet,
     PillarFilterSet,
@@ -23,6 +24,8 @@ from projects.filtersets import (
 )
 from projects.models import (
     Corridor,
+    Event,
+    EventProject,
     InvestmentFigure,
     Organisation,
     Participation,
@@ -233,6 +236,45 @@ class InvestmentFigureViewSet(RegistryModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
+        summary="List governance events",
+        description="JCC and JWG meetings, agreements, visits and policy steps, by date, each with its sources and "
+        "the projects it concerns.",
+    ),
+    retrieve=extend_schema(summary="One governance event"),
+    create=extend_schema(summary="Record a governance event"),
+    update=extend_schema(summary="Replace a governance event"),
+    partial_update=extend_schema(summary="Change a governance event"),
+    destroy=extend_schema(summary="Delete a governance event"),
+)
+class EventViewSet(RegistryModelViewSet):
+    queryset = Event.objects.order_by("date", "slug")
+    serializer_class = serializers.EventSerializer
+    filterset_class = EventFilterSet
+    lookup_field = "slug"
+    export_basename = "cpec-events"
+
+    def get_queryset(self):
+        links = visible_children(self.request.user, EventProject.objects.select_related("project"))
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch("sources", queryset=Source.objects.order_by("id")),
+                Prefetch("project_links", queryset=links.order_by("project__slug", "role")),
+            )
+        )
+
+    def csv_row(self, row):
+        row["sources"] = [source["id"] for source in row.get("sources", [])] if "sources" in row else None
+        if "projects" in row:
+            row["projects"] = [f"{link['project']}:{link['role']}" for link in row["projects"]]
+        if row.get("sources") is None:
+            row.pop("sources", None)
+        return row
+
+
+@extend_schema_view(
+    list=extend_schema(
         summary="List projects",
         description="Filterable by every parameter below; `?format=csv` or `?format=geojson` downloads the whole "
         "filtered result.",
@@ -284,6 +326,10 @@ class ProjectViewSet(RegistryModelViewSet):
             "status_history": Prefetch("status_changes", queryset=status_changes),
             "investments": Prefetch("investments", queryset=investments),
             "external_ids": "external_ids",
+            "events": Prefetch(
+                "event_links",
+                queryset=EventProject.objects.select_related("event").order_by("event__date", "event__slug", "role"),
+            ),
             "sources": Prefetch("sources", queryset=Source.objects.order_by("id")),
         }
         wanted = self.requested_fields() if self.action == "retrieve" else None

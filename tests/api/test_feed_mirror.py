@@ -27,6 +27,7 @@ LISTS = {
     "sector": ("/api/v1/sectors/", "code"),
     "indicator": ("/api/v1/indicators/", "code"),
     "observation": ("/api/v1/observations/", "id"),
+    "event": ("/api/v1/events/", "slug"),
 }
 COMPUTED_AT_READ_TIME = {"project_count", "announced_usd", "realised_usd", "is_stale"}
 VOCABULARIES = {"corridor", "pillar", "sector"}
@@ -123,6 +124,7 @@ class Editor:
             self.rename_organisation,
             self.add_source,
             self.observe,
+            self.link_event,
         ]
         return self.random.choice(actions)()
 
@@ -256,6 +258,29 @@ class Editor:
         source = self.client.post("/api/v1/sources/", {"title": f"Source {number}"}, format="json").json()
         self.sources.append(source["id"])
         return f"source {number}"
+
+    def link_event(self):
+        """Create an event about a project, or move an existing event to another project."""
+        project = self.pick(self.projects())
+        if project is None:
+            return "event: nothing"
+        events = list_rows(self.client, "/api/v1/events/")
+        links = [{"project": project["slug"], "role": self.random.choice(["announced", "reviewed"])}]
+        if events and self.random.random() < 0.5:
+            event = self.pick(events)
+            self.ok(self.client.patch(event["url"], {"projects": links}, format="json"))
+            return f"event {event['slug']} now about {project['slug']}"
+        number = self.next_number()
+        body = {
+            "slug": f"event-{number}",
+            "kind": "jcc-meeting",
+            "title": f"JCC {number}",
+            "date": f"{self.random.randint(2013, 2025)}",
+            "sources": [self.pick(self.sources)],
+            "projects": links,
+        }
+        self.ok(self.client.post("/api/v1/events/", body, format="json"))
+        return f"event-{number} about {project['slug']}"
 
     def observe(self):
         project = self.pick(self.projects())
