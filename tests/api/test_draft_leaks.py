@@ -27,7 +27,7 @@ def everything_public(client, *, feed: bool = True) -> str:
     bodies = [text(client.get("/"))] if feed else []
     endpoints = client.get("/api/v1/").json()
     for name, url in endpoints.items():
-        if name in ("schema", "docs", "changes", "stats_investment"):
+        if name in ("schema", "docs", "changes") or name.startswith("stats"):
             continue
         bodies.append(text(client.get(url, {"format": "csv"})))
         if name == "projects":
@@ -55,6 +55,9 @@ def everything_public(client, *, feed: bool = True) -> str:
         page = body["next"]
     for dimension in DIMENSIONS:
         bodies.append(text(client.get("/api/v1/stats/investment/", {"group_by": dimension})))
+        for kind in ("announced", "committed", "realised"):
+            params = {"kind": kind, "group_by": dimension}
+            bodies.append(text(client.get("/api/v1/stats/investment/timeline/", params)))
     return "\n".join(bodies)
 
 

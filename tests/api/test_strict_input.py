@@ -22,8 +22,8 @@ PROVINCES = "PK-PB, PK-SD, PK-KP, PK-BA, PK-GB, PK-JK, PK-IS"
 ORDERINGS = "name, announced_usd, realised_usd, realisation_ratio, status_since, updated_at, capacity_value"
 DIMENSIONS = "corridor, pillar, sector, status, province, phase"
 MODELS = (
-    "corridor, exchange-rate, external-identifier, indicator, investment, observation, organisation, participation, "
-    "pillar, project, sector, source, status-change"
+    "corridor, event, event-project, exchange-rate, external-identifier, indicator, investment, observation, "
+    "organisation, participation, pillar, project, sector, source, status-change"
 )
 # The documented project filters (API.md: "Project filters"); `publication` is for editors only.
 PROJECT_FILTERS = [
@@ -36,6 +36,8 @@ PROJECT_FILTERS = [
     "completed_before",
     "corridor",
     "country",
+    "event",
+    "event_role",
     "has_location",
     "is_stale",
     "organisation",
@@ -54,8 +56,9 @@ PROJECT_FILTERS = [
     "status_since_before",
     "updated_since",
 ]
-PROJECT_LIST_PARAMETERS = [*PROJECT_FILTERS, "format", "ordering", "page", "page_size"]
-STATS_PARAMETERS = [*PROJECT_FILTERS, "format", "group_by"]
+AS_OF = ["as_of", "include_future"]
+PROJECT_LIST_PARAMETERS = [*PROJECT_FILTERS, *AS_OF, "fields", "format", "ordering", "page", "page_size"]
+STATS_PARAMETERS = [*PROJECT_FILTERS, *AS_OF, "format", "group_by"]
 NUMBER_FILTERS = [name for name in PROJECT_FILTERS if name.endswith(("_min", "_max"))]
 DATE_FILTERS = ["status_since_after", "status_since_before", "completed_after", "completed_before"]
 
@@ -110,14 +113,31 @@ def test_unknown_parameters_are_each_named(api, db):
 
 def test_unknown_parameter_on_every_list_is_named_with_the_accepted_ones(api, registry):
     cases = {
-        "/api/v1/corridors/?colour=red": ["format", "page", "page_size"],
-        "/api/v1/pillars/?colour=red": ["format", "page", "page_size"],
-        "/api/v1/sectors/?colour=red": ["format", "page", "page_size", "parent"],
-        "/api/v1/provinces/?colour=red": ["format"],
-        "/api/v1/organisations/?colour=red": ["country", "format", "kind", "page", "page_size", "search"],
-        "/api/v1/sources/?colour=red": ["format", "kind", "page", "page_size", "publisher", "search"],
-        "/api/v1/status-changes/?colour=red": ["format", "page", "page_size", "project", "status"],
-        "/api/v1/investments/?colour=red": ["currency", "format", "kind", "page", "page_size", "project"],
+        "/api/v1/corridors/?colour=red": ["fields", "format", "page", "page_size"],
+        "/api/v1/pillars/?colour=red": ["fields", "format", "page", "page_size"],
+        "/api/v1/sectors/?colour=red": ["fields", "format", "page", "page_size", "parent"],
+        "/api/v1/provinces/?colour=red": ["fields", "format"],
+        "/api/v1/organisations/?colour=red": ["country", "fields", "format", "kind", "page", "page_size", "search"],
+        "/api/v1/sources/?colour=red": ["fields", "format", "kind", "page", "page_size", "publisher", "search"],
+        "/api/v1/status-changes/?colour=red": ["fields", "format", "page", "page_size", "project", "status"],
+        "/api/v1/investments/?colour=red": ["currency", "fields", "format", "kind", "page", "page_size", "project"],
+        "/api/v1/events/?colour=red": [
+            "date_after",
+            "date_before",
+            "fields",
+            "format",
+            "kind",
+            "page",
+            "page_size",
+            "project",
+            "search",
+        ],
+        "/api/v1/stats/investment/timeline/?kind=announced&colour=red": [
+            *PROJECT_FILTERS,
+            "format",
+            "group_by",
+            "kind",
+        ],
         "/api/v1/projects/karot-hydropower/history/?colour=red": ["format", "page", "page_size"],
         "/api/v1/changes/?colour=red": ["cursor", "format", "model", "page_size", "since"],
         "/api/v1/stats/investment/?group_by=corridor&colour=red": STATS_PARAMETERS,
@@ -128,7 +148,7 @@ def test_unknown_parameter_on_every_list_is_named_with_the_accepted_ones(api, re
     }
 
 
-def test_unknown_parameter_on_a_detail_is_named_with_format_as_the_only_accepted_one(api, registry):
+def test_unknown_parameter_on_a_detail_is_named_with_the_accepted_ones(api, registry):
     karot = registry["karot"]
     status_change = karot.status_changes.first()
     details = [
@@ -144,8 +164,11 @@ def test_unknown_parameter_on_a_detail_is_named_with_format_as_the_only_accepted
     ]
     cases = {f"{url}?{parameter}=1": parameter for url in details for parameter in ["page", "corridor", "search"]}
 
+    def accepted(url: str) -> list[str]:
+        return ["as_of", "fields", "format", "include_future"] if url.startswith(PROJECTS) else ["fields", "format"]
+
     assert answers(api, cases) == {
-        url: refused({parameter: unknown_parameter(["format"])}) for url, parameter in cases.items()
+        url: refused({parameter: unknown_parameter(accepted(url))}) for url, parameter in cases.items()
     }
 
 
@@ -479,7 +502,7 @@ def test_errors_on_other_lists_are_json_even_when_csv_was_asked_for(api, vocab):
     corridors = answer(api.get("/api/v1/corridors/?format=csv&colour=red"))
     sectors = answer(api.get("/api/v1/sectors/?parent=nothing", HTTP_ACCEPT="text/csv"))
 
-    assert corridors == refused({"colour": unknown_parameter(["format", "page", "page_size"])})
+    assert corridors == refused({"colour": unknown_parameter(["fields", "format", "page", "page_size"])})
     assert sectors == refused({"parent": ["Unknown value(s) 'nothing'. Allowed: energy, transport."]})
 
 
