@@ -42,6 +42,14 @@ def projects_with_participant(organisation_id) -> list:
     return list(Participation.objects.filter(organisation_id=organisation_id).values_list("project_id", flat=True))
 
 
+def rates_citing(source_id) -> list:
+    return list(ExchangeRate.objects.filter(source_id=source_id).values_list("pk", flat=True))
+
+
+def figures_converted_with(rate_id) -> list:
+    return list(InvestmentFigure.objects.filter(exchange_rate_id=rate_id).values_list("pk", flat=True))
+
+
 def in_projects(relation: str):
     """Projects that show a vocabulary entry by its code."""
     return lambda pk: list(Project.objects.filter(**{relation: pk}).values_list("pk", flat=True))
@@ -123,7 +131,10 @@ def register_models() -> None:
             "id",
             public=visibility.public_sources,
             url_name="source-detail",
-            embedded_in=(Embedding("project", ("sources", "status_history", "investments"), rows=projects_citing),),
+            embedded_in=(
+                Embedding("project", ("sources", "status_history", "investments"), rows=projects_citing),
+                Embedding("exchange-rate", ("source",), rows=rates_citing),
+            ),
         )
     )
     for name, model, relation in [
@@ -141,7 +152,17 @@ def register_models() -> None:
                 embedded_in=(Embedding("project", (relation,), rows=in_projects(relation), when=("code",)),),
             )
         )
-    register(FeedModel("exchange-rate", ExchangeRate, "id", public=everyone, references=("source",)))
+    register(
+        FeedModel(
+            "exchange-rate",
+            ExchangeRate,
+            "id",
+            public=everyone,
+            url_name="exchange-rate-detail",
+            references=("source",),
+            embedded_in=(Embedding("investment", ("exchange_rate",), rows=figures_converted_with),),
+        )
+    )
     register(FeedModel("event", Event, "slug", public=everyone, url_name="event-detail", references=("sources",)))
     register(
         FeedModel(

@@ -1,6 +1,7 @@
 """Query-parameter filters of the projects API (API.md: "Project filters"); every filter has a label."""
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from projects.models import (
     Corridor,
     Event,
     EventProject,
+    ExchangeRate,
     InvestmentFigure,
     Organisation,
     Participation,
@@ -453,3 +455,38 @@ class EventFilterSet(django_filters.FilterSet):
         if not term:
             return queryset
         return queryset.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(place__icontains=term))
+
+
+class YearListField(forms.Field):
+    """Comma-separated calendar years: ``2016,2017``."""
+
+    widget = filters.CommaOrRepeatedInput
+
+    def to_python(self, value):
+        filters.reject_blank_items(value)
+        years = filters.split_values(value)
+        invalid = [year for year in years if not (year.isascii() and year.isdigit() and len(year) == 4)]
+        if invalid:
+            raise ValidationError(
+                f"Use four-digit years such as 2016; got {', '.join(repr(year) for year in invalid)}.", code="invalid"
+            )
+        return [int(year) for year in years]
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1000, "maximum": 9999}})
+class YearListFilter(django_filters.Filter):
+    field_class = YearListField
+
+    def filter(self, qs, value):
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class ExchangeRateFilterSet(django_filters.FilterSet):
+    currency = filters.CodeListFilter(
+        field_name="currency", length=3, example="PKR, CNY", label="ISO 4217 currency code(s), e.g. PKR,CNY."
+    )
+    year = YearListFilter(field_name="year", label="Calendar year(s), comma-separated.")
+
+    class Meta:
+        model = ExchangeRate
+        fields = []

@@ -480,6 +480,15 @@ class InvestmentFigure(models.Model):
     amount_usd_converted = models.BooleanField(
         default=False, editable=False, help_text="True when the registry converted amount_usd from an exchange rate."
     )
+    exchange_rate = models.ForeignKey(
+        "ExchangeRate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="investments",
+        help_text="The rate the registry converted amount_usd with (none when it did not convert).",
+    )
     as_of = models.DateField(help_text="The date the figure refers to.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="investments")
     note = models.TextField(blank=True)
@@ -524,11 +533,12 @@ class InvestmentFigure(models.Model):
             if amount_usd is not None and amount_usd != amount:
                 raise ValidationError({"amount_usd": "For a figure in USD, the USD amount equals the amount."})
             self.amount_usd = amount
-            self.amount_usd_converted = False
+            self.amount_usd_converted, self.exchange_rate = False, None
             return
         if not isinstance(self.currency, str) or not CURRENCY_VALIDATOR.regex.search(self.currency):
             return  # clean_fields() reports the malformed currency code
         if amount_usd is not None and not self.amount_usd_converted:
+            self.exchange_rate = None
             return  # entered by the editor from the source
         if as_of is None:
             return
@@ -551,7 +561,7 @@ class InvestmentFigure(models.Model):
                 }
             )
         self.amount_usd = amount_usd
-        self.amount_usd_converted = True
+        self.amount_usd_converted, self.exchange_rate = True, rate
 
 
 class Participation(models.Model):

@@ -17,6 +17,7 @@ from projects.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one
 from projects.models import (
     Event,
     EventProject,
+    ExchangeRate,
     InvestmentFigure,
     Participation,
     Pillar,
@@ -745,3 +746,37 @@ def event_set_projects(*, event: Event, links: Sequence[dict[str, Any]]) -> Rows
             written.deleted.append(row)
     _save_planned(planned, written)
     return written
+
+
+# --- exchange rates -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
+    """Save an exchange rate and convert again the figures the registry converted with it (their projects' headline
+    money follows). A rate in use keeps its currency and year: add a new rate instead."""
+    stored = ExchangeRate.objects.select_for_update().filter(pk=rate.pk).first() if rate.pk else None
+    users = list(InvestmentFigure.objects.filter(exchange_rate=stored)) if stored is not None else []
+    if users and (stored.currency, stored.year) != (rate.currency, rate.year):
+        raise ValidationError(
+            {
+                "year": f"{len(users)} investment figure(s) were converted with this rate: it keeps its currency and "
+                "year (add a rate for the other one)."
+            }
+        )
+    rate.full_clean()
+    if stored is not None and not any(_differs(stored, name, getattr(rate, name)) for name in RATE_FIELDS):
+        return rate
+    rate.save()
+    for figure in users:
+        lock_project(figure.project_id)
+        figure.exchange_rate = rate
+        figure.amount_usd = None  # converted again, at the rate as it is now
+        figure.full_clean()
+        if figure.amount_usd != InvestmentFigure.objects.get(pk=figure.pk).amount_usd:
+            figure.save()
+            project_refresh_derived(figure.project)
+    return rate
+
+
+RATE_FIELDS = ("currency", "year", "usd_per_unit", "source")

@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "investment", "description": "Investment statistics grouped by one or two dimensions."},
         {"name": "statistics", "description": "Investment over time: headline sums as of each year's end."},
         {"name": "events", "description": "Governance events: JCC and JWG meetings, agreements, visits, policy."},
+        {"name": "exchange-rates", "description": "The sourced rates that convert investment figures to USD."},
         {"name": "changes", "description": "The registry-wide change feed for incremental sync."},
         {"name": "indicators", "description": "Indicators measuring conversion into productive capacity."},
         {"name": "observations", "description": "Observed, target and baseline values of indicators."},

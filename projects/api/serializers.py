@@ -21,6 +21,7 @@ from projects.models import (
     Corridor,
     Event,
     EventProject,
+    ExchangeRate,
     ExternalIdentifier,
     InvestmentFigure,
     Organisation,
@@ -179,6 +180,20 @@ class VisibleProjectFieldMixin:
         return fields
 
 
+class ExchangeRateSerializer(RegistryModelSerializer):
+    """US dollars per unit of a currency in a year, with its source: what converts figures to USD."""
+
+    usd_per_unit = serializers.DecimalField(
+        max_digits=20, decimal_places=10, coerce_to_string=False, read_only=True, help_text="US dollars per unit."
+    )
+    source = SourceSerializer(read_only=True, help_text="Where the rate comes from.")
+    url = AbsoluteUrlField("exchange-rate-detail", "pk")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "year", "usd_per_unit", "source", "url"]
+
+
 class StatusChangeSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all(), help_text="Project slug.")
     source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Source id.")
@@ -217,6 +232,7 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
             "currency",
             "amount_usd",
             "amount_usd_converted",
+            "exchange_rate",
             "as_of",
             "source",
             "note",
@@ -225,8 +241,13 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
         read_only_fields = ["amount_usd_converted"]
         validators = []  # the preferred-figure rule is checked by full_clean() with a field-level message
 
+    exchange_rate = ExchangeRateSerializer(
+        read_only=True, allow_null=True, help_text="The rate the registry converted amount_usd with, or null."
+    )
     read_only_reasons = {
-        "amount_usd_converted": "It is set by the registry: true when it converted amount_usd with an exchange rate."
+        "amount_usd_converted": "It is set by the registry: true when it converted amount_usd with an exchange rate.",
+        "exchange_rate": "It is set by the registry: the rate of the currency for the year of as_of "
+        "(GET /api/v1/exchange-rates/).",
     }
 
     def create(self, validated_data):
@@ -247,6 +268,9 @@ class StatusHistoryEntrySerializer(RegistryModelSerializer):
 class InvestmentClaimSerializer(RegistryModelSerializer):
     amount = serializers.DecimalField(**MONEY, read_only=True)
     amount_usd = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    exchange_rate = ExchangeRateSerializer(
+        read_only=True, allow_null=True, help_text="The rate the registry converted amount_usd with, or null."
+    )
     source = SourceSerializer(read_only=True)
 
     class Meta:
@@ -258,6 +282,7 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
             "currency",
             "amount_usd",
             "amount_usd_converted",
+            "exchange_rate",
             "as_of",
             "is_preferred",
             "note",

@@ -17,6 +17,7 @@ router.register("investments", views.InvestmentFigureViewSet, basename="investme
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("events", views.EventViewSet, basename="event")
+router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-rate")
 
 urlpatterns = [
     path("stats/investment/", reports.InvestmentStatsView.as_view(), name="stats-investment"),
@@ -35,6 +36,7 @@ for name, url_name in [
     ("organisations", "organisation-list"),
     ("sources", "source-list"),
     ("events", "event-list"),
+    ("exchange_rates", "exchange-rate-list"),
     ("stats_investment", "stats-investment"),
     ("stats_investment_timeline", "stats-investment-timeline"),
 ]:

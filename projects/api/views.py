@@ -13,6 +13,7 @@ from projects.as_of import apply_as_of
 from projects.filtersets import (
     CorridorFilterSet,
     EventFilterSet,
+    ExchangeRateFilterSet,
     InvestmentFigureFilterSet,
     OrganisationFilterSet,
     PillarFilterSet,
@@ -26,6 +27,7 @@ from projects.models import (
     Corridor,
     Event,
     EventProject,
+    ExchangeRate,
     InvestmentFigure,
     Organisation,
     Participation,
@@ -151,6 +153,26 @@ class ProvinceViewSet(RegistryReadOnlyViewSet):
 
 @extend_schema_view(
     list=extend_schema(
+        summary="List exchange rates",
+        description="US dollars per unit of a currency in a year, each with its source: the rates that convert "
+        "investment figures to USD.",
+    ),
+    retrieve=extend_schema(summary="One exchange rate"),
+)
+class ExchangeRateViewSet(RegistryReadOnlyViewSet):
+    queryset = ExchangeRate.objects.select_related("source").order_by("currency", "year")
+    serializer_class = serializers.ExchangeRateSerializer
+    filterset_class = ExchangeRateFilterSet
+    export_basename = "cpec-exchange-rates"
+
+    def csv_row(self, row):
+        if "source" in row:
+            row["source"] = row["source"]["id"]
+        return row
+
+
+@extend_schema_view(
+    list=extend_schema(
         summary="List organisations", description="The public see organisations that take part in published projects."
     ),
     retrieve=extend_schema(summary="One organisation"),
@@ -223,7 +245,9 @@ class InvestmentFigureViewSet(RegistryModelViewSet):
     serializer_class = serializers.InvestmentFigureSerializer
     filterset_class = InvestmentFigureFilterSet
     export_basename = "cpec-investments"
-    queryset = InvestmentFigure.objects.select_related("project").order_by("project__slug", "kind", "as_of", "id")
+    queryset = InvestmentFigure.objects.select_related("project", "exchange_rate__source").order_by(
+        "project__slug", "kind", "as_of", "id"
+    )
 
     def get_queryset(self):
         return visible_children(self.request.user, super().get_queryset())
@@ -312,7 +336,9 @@ class ProjectViewSet(RegistryModelViewSet):
         queryset = visible_projects(self.request.user).select_related("corridor", "sector")
         on = self.as_of()
         status_changes = StatusChange.objects.select_related("source").order_by("date", "id")
-        investments = InvestmentFigure.objects.select_related("source").order_by("kind", "as_of", "id")
+        investments = InvestmentFigure.objects.select_related("source", "exchange_rate__source").order_by(
+            "kind", "as_of", "id"
+        )
         if on is not None:  # the record as it stood then: what is dated on or before the date
             status_changes, investments = status_changes.filter(date__lte=on), investments.filter(as_of__lte=on)
         # Each related list of the full record, by the field that shows it: fetched only when that field is wanted.

@@ -28,6 +28,7 @@ LISTS = {
     "indicator": ("/api/v1/indicators/", "code"),
     "observation": ("/api/v1/observations/", "id"),
     "event": ("/api/v1/events/", "slug"),
+    "exchange-rate": ("/api/v1/exchange-rates/", "id"),
 }
 COMPUTED_AT_READ_TIME = {"project_count", "announced_usd", "realised_usd", "is_stale"}
 VOCABULARIES = {"corridor", "pillar", "sector"}
