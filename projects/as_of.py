@@ -38,9 +38,10 @@ def latest_status_change(on: datetime.date) -> QuerySet:
 
 def headline_figures(kind: str, on: datetime.date) -> QuerySet:
     """The outer project's figures of ``kind`` as of ``on``, the headline one first (``services.headline_figure``)."""
-    return InvestmentFigure.objects.filter(project=OuterRef("pk"), kind=kind, as_of__lte=on).order_by(
-        "-is_preferred", "-as_of", "-created_at", "-id"
+    figures = InvestmentFigure.objects.filter(
+        project=OuterRef("pk"), kind=kind, as_of__lte=on, amount_usd__isnull=False
     )
+    return figures.order_by("-is_preferred", "-as_of", "-created_at", "-id")
 
 
 def _quotient(dividend: str, divisor: str):

@@ -480,6 +480,12 @@ class InvestmentFigure(models.Model):
     amount_usd_converted = models.BooleanField(
         default=False, editable=False, help_text="True when the registry converted amount_usd from an exchange rate."
     )
+    no_usd_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why a figure in another currency has no USD amount (no sourced exchange rate for its year, say): "
+        "it then stays in its currency and does not count in USD headlines and totals.",
+    )
     exchange_rate = models.ForeignKey(
         "ExchangeRate",
         on_delete=models.PROTECT,
@@ -516,6 +522,9 @@ class InvestmentFigure(models.Model):
                 name="investment_usd_amount_equals_amount",
             ),
             models.CheckConstraint(condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(no_usd_reason="") | Q(amount_usd__isnull=True), name="investment_no_usd_reason_only_without"
+            ),
         ]
         indexes = [models.Index(fields=["project", "kind"], name="investment_project_kind_idx")]
 
@@ -530,6 +539,8 @@ class InvestmentFigure(models.Model):
         if amount is None or amount < 0 or not self.currency:
             return  # a negative amount is reported by its validator; copying it would add a constraint error
         if self.currency == "USD":
+            if self.no_usd_reason:
+                raise ValidationError({"no_usd_reason": "A figure in USD has its USD amount: leave this empty."})
             if amount_usd is not None and amount_usd != amount:
                 raise ValidationError({"amount_usd": "For a figure in USD, the USD amount equals the amount."})
             self.amount_usd = amount
@@ -537,6 +548,13 @@ class InvestmentFigure(models.Model):
             return
         if not isinstance(self.currency, str) or not CURRENCY_VALIDATOR.regex.search(self.currency):
             return  # clean_fields() reports the malformed currency code
+        if self.no_usd_reason:
+            if amount_usd is not None and not self.amount_usd_converted:
+                raise ValidationError(
+                    {"no_usd_reason": "A figure with a USD amount needs no reason for lacking one: leave it empty."}
+                )
+            self.amount_usd, self.amount_usd_converted, self.exchange_rate = None, False, None
+            return  # kept in its currency, as the editor says why
         if amount_usd is not None and not self.amount_usd_converted:
             self.exchange_rate = None
             return  # entered by the editor from the source
@@ -547,7 +565,8 @@ class InvestmentFigure(models.Model):
             raise ValidationError(
                 {
                     "amount_usd": f"No exchange rate for {self.currency} in {as_of.year}: "
-                    "enter the USD amount the source gives, or add an exchange rate for that year first."
+                    "enter the USD amount the source gives, add an exchange rate for that year first, or say in "
+                    "no_usd_reason why the figure stays in its currency."
                 }
             )
         amount_usd = amount * rate.usd_per_unit

@@ -94,13 +94,15 @@ def project_parts() -> list[Part]:
 
 
 def _copied_fields(model: type[models.Model], *, skip: set[str]) -> list[models.Field]:
-    """The fields a restore takes from a history record: not the automatic timestamps, not ``skip``."""
+    """The fields a restore takes from a history record: not the automatic timestamps, not ``skip``, and not the
+    references the registry derives itself (a figure's exchange rate, found again when it is validated)."""
     return [
         field
         for field in model._meta.concrete_fields
         if field.name not in skip
         and not getattr(field, "auto_now", False)
         and not getattr(field, "auto_now_add", False)
+        and not (field.is_relation and not field.editable)
     ]
 
 

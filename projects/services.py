@@ -66,8 +66,9 @@ def history_without(status_change: StatusChange) -> list[HistoryEntry]:
 
 
 def headline_figure(figures: Iterable[InvestmentFigure]) -> InvestmentFigure | None:
-    """The preferred figure, else the one with the latest ``as_of`` (ties: the latest created)."""
-    figures = list(figures)
+    """The preferred figure, else the one with the latest ``as_of`` (ties: the latest created), among those with a
+    USD amount (a figure kept in its currency, ``no_usd_reason``, cannot head a USD total)."""
+    figures = [figure for figure in figures if figure.amount_usd is not None]
     if not figures:
         return None
     preferred = [figure for figure in figures if figure.is_preferred]
@@ -508,7 +509,17 @@ def status_history_replace(*, project: Project, rows: Sequence[dict[str, Any]]) 
 
 # --- investment figures ---------------------------------------------------------------------------------------
 
-INVESTMENT_FIELDS = ("kind", "amount", "currency", "amount_usd", "as_of", "source", "note", "is_preferred")
+INVESTMENT_FIELDS = (
+    "kind",
+    "amount",
+    "currency",
+    "amount_usd",
+    "no_usd_reason",
+    "as_of",
+    "source",
+    "note",
+    "is_preferred",
+)
 
 
 def figure_apply_changes(investment: InvestmentFigure, fields: dict[str, Any]) -> None:

@@ -122,3 +122,58 @@ def test_exchange_rate_list_query_count_does_not_grow(api, django_assert_num_que
 
     with django_assert_num_queries(2):  # count, page with sources
         api.get("/api/v1/exchange-rates/")
+
+
+def test_figure_without_a_sourced_rate_stays_in_its_currency_and_says_why(editor_api, rates, registry):
+    source = factories.SourceFactory()
+    body = {
+        "project": "ml-1-railway",
+        "kind": "announced",
+        "amount": 292400000000,
+        "currency": "PKR",
+        "as_of": "2022-11-15",
+        "source": source.pk,
+    }
+
+    refused = editor_api.post("/api/v1/investments/", body, format="json")
+    kept = editor_api.post(
+        "/api/v1/investments/", {**body, "no_usd_reason": "No sourced PKR/USD rate for 2022."}, format="json"
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["amount_usd"] == [
+        "No exchange rate for PKR in 2022: enter the USD amount the source gives, add an exchange rate for that year "
+        "first, or say in no_usd_reason why the figure stays in its currency."
+    ]
+    assert kept.status_code == 201, kept.content
+    assert (kept.json()["amount_usd"], kept.json()["exchange_rate"], kept.json()["no_usd_reason"]) == (
+        None,
+        None,
+        "No sourced PKR/USD rate for 2022.",
+    )
+    # It is the latest announced figure, but it has no USD amount: the headline stays the USD one.
+    assert Project.objects.get(slug="ml-1-railway").announced_usd == Decimal("6800000000.00")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"currency": "USD"}, "A figure in USD has its USD amount: leave this empty."),
+        ({"amount_usd": 5}, "A figure with a USD amount needs no reason for lacking one: leave it empty."),
+    ],
+)
+def test_no_usd_reason_only_for_figures_without_a_usd_amount(editor_api, rates, registry, change, message):
+    body = {
+        "project": "ml-1-railway",
+        "kind": "announced",
+        "amount": 1000,
+        "currency": "PKR",
+        "as_of": "2022-11-15",
+        "source": factories.SourceFactory().pk,
+        "no_usd_reason": "No rate.",
+    }
+
+    response = editor_api.post("/api/v1/investments/", {**body, **change}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["no_usd_reason"] == [message]

@@ -250,8 +250,8 @@ def test_investment_figure_conversion_without_rate_refused_with_clear_message():
 
     assert messages(caught) == {
         "amount_usd": [
-            "No exchange rate for CNY in 2021: enter the USD amount the source gives, "
-            "or add an exchange rate for that year first."
+            "No exchange rate for CNY in 2021: enter the USD amount the source gives, add an exchange rate for that "
+            "year first, or say in no_usd_reason why the figure stays in its currency."
         ]
     }
     assert project.investments.count() == 0

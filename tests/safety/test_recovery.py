@@ -294,7 +294,8 @@ def test_project_restore_failing_half_way_stores_nothing(editor_api):
 
     assert messages == [
         f"Cannot restore 'karot-hydropower': investment figure {converted.pk}: amount_usd: No exchange rate for "
-        "PKR in 2019: enter the USD amount the source gives, or add an exchange rate for that year first."
+        "PKR in 2019: enter the USD amount the source gives, add an exchange rate for that year first, or say in "
+        "no_usd_reason why the figure stays in its currency."
     ]
     assert [deleted.slug for deleted in recovery.deleted_projects()] == [SLUG]
 
