@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from projects import choices, services
 from projects.display import format_money
 from projects.forms import (
+    ExternalIdentifierFormSet,
     ExternalIdentifierInlineForm,
     InvestmentFigureFormSet,
     InvestmentFigureInlineForm,
@@ -197,6 +198,7 @@ class ParticipationInline(admin.TabularInline):
 class ExternalIdentifierInline(admin.TabularInline):
     model = ExternalIdentifier
     form = ExternalIdentifierInlineForm
+    formset = ExternalIdentifierFormSet
     verbose_name = "external identifier"
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0

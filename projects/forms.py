@@ -13,7 +13,7 @@ from django.forms.models import construct_instance
 
 from projects import rules, services
 from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, Sector, StatusChange
-from registry.admin_versions import VersionedFormMixin
+from registry.admin_versions import StaleDeletionFormSetMixin, VersionedFormMixin
 
 
 def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -97,7 +97,7 @@ GONE_MESSAGE = (
 )
 
 
-class ServiceRowsFormSet(forms.BaseInlineFormSet):
+class ServiceRowsFormSet(StaleDeletionFormSetMixin, forms.BaseInlineFormSet):
     """An inline whose rows are written as one set by a service (``validate`` now, ``write`` when saving)."""
 
     row_fields: tuple[str, ...] = ()
@@ -139,6 +139,7 @@ class ServiceRowsFormSet(forms.BaseInlineFormSet):
     def clean(self):
         # Not BaseModelFormSet.clean(): its uniqueness checks read the forms' instances, which stay as stored here;
         # the service checks the set.
+        self.refuse_stale_deletions()
         if any(form.errors for form in self.row_forms()):
             return
         rows, forms_of_rows = self.rows()
@@ -265,6 +266,10 @@ class ParticipationFormSet(ServiceRowsFormSet):
 
     def replace(self, *, project, rows):
         return services.project_set_participants(project=project, participants=rows)
+
+
+class ExternalIdentifierFormSet(StaleDeletionFormSetMixin, forms.BaseInlineFormSet):
+    """A project's identifiers, saved by Django's inline formset (no rule spans the set)."""
 
 
 class ExternalIdentifierInlineForm(VersionedFormMixin, forms.ModelForm):

@@ -5,9 +5,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from projects import choices
-from projects.models import InvestmentFigure, Project, StatusChange
+from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, StatusChange
+from registry.admin_versions import read_version
 from tests.admin_forms import BrowserForm
 from tests.factories import (
     CorridorFactory,
@@ -178,6 +180,16 @@ def test_admin_two_status_dates_moved_together_are_checked_as_a_whole(admin_clie
 # --- the lost-update guard ----------------------------------------------------------------------------------------
 
 
+def saved_by(instance) -> str:
+    """ "(by admin on 2026-01-05 at 10:42)", as the row's latest history entry has it."""
+    record = type(instance).history.filter(id=instance.pk).order_by("-history_date", "-history_id").first()
+    when = timezone.localtime(record.history_date)
+    return f"(by {record.history_user} on {when:%Y-%m-%d} at {when:%H:%M})"
+
+
+RELOAD = 'Please <a href="" class="reload-link">reload the page</a> to see their version.'
+
+
 def test_admin_second_editor_saving_a_stale_project_form_is_refused_with_the_difference(admin_client, karot):
     first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
     saved(first.set(name="Karot Hydropower Plant").post())
@@ -187,13 +199,48 @@ def test_admin_second_editor_saving_a_stale_project_form_is_refused_with_the_dif
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
     assert errors == [
-        "Someone else saved this project after you opened the page, and saving would undo their change. Name: "
-        "Karot Hydropower Plant (theirs) → Karot Hydropower Project (yours); Summary: (empty) (theirs) → Run-of-"
-        'river plant on the Jhelum. (yours). Nothing was saved: <a href="" class="reload-link">reload the page</a> '
-        "to see their version, then make your change again."
+        f"Someone else saved this project {saved_by(karot)} after you opened the page: Name: “Karot Hydropower "
+        "Project” → “Karot Hydropower Plant”. Saving your page would undo their change, so nothing was saved. Your "
+        "changes on this page, to make again: Summary: (empty) → “Run-of-river plant on the Jhelum.”. " + RELOAD
     ]
     assert Project.objects.get(pk=karot.pk).name == "Karot Hydropower Plant"
     assert Project.objects.get(pk=karot.pk).summary == ""
+
+
+def test_admin_stale_project_form_lists_pillars_changed_by_someone_else(admin_client, karot):
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    transport = PillarFactory(code="transport", name="Transport")
+    saved(first.set(pillars=[str(p.pk) for p in karot.pillars.all()] + [str(transport.pk)]).post())
+
+    response = second.set(place_name="Kotli").post()
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.non_field_errors()
+    assert "after you opened the page: Pillars: “Energy” → “Energy, Transport”. Saving your page" in error
+    assert "Your changes on this page, to make again: Place name: (empty) → “Kotli”." in error
+    assert list(Project.objects.get(pk=karot.pk).pillars.values_list("code", flat=True)) == ["energy", "transport"]
+
+
+def test_admin_stale_form_with_an_unreadable_version_is_refused(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+
+    response = form.set(version="not-a-version", name="Karot Hydropower Plant").post()
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "This page's copy of the project cannot be checked against changes saved since it was opened, so nothing "
+        'was saved. Please <a href="" class="reload-link">reload the page</a>, then make your change again.'
+    ]
+    assert Project.objects.get(pk=karot.pk).name == "Karot Hydropower Project"
+
+
+def test_admin_form_posted_without_a_version_is_not_checked(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    Project.objects.filter(pk=karot.pk).update(place_name="Kotli")
+
+    saved(form.set(version="", name="Karot Hydropower Plant").post())
+
+    assert Project.objects.get(pk=karot.pk).name == "Karot Hydropower Plant"
 
 
 def test_admin_stale_form_whose_values_match_what_is_stored_saves(admin_client, karot):
@@ -208,6 +255,7 @@ def test_admin_stale_form_whose_values_match_what_is_stored_saves(admin_client, 
 def test_admin_stale_inline_row_is_refused_on_its_row(admin_client, karot):
     first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
     saved(first.set(**{"investments-0-amount": "1500"}).post())
+    figure = InvestmentFigure.objects.get(project=karot)
 
     response = second.set(**{"investments-0-note": "From the PPIB list"}).post()
 
@@ -215,13 +263,78 @@ def test_admin_stale_inline_row_is_refused_on_its_row(admin_client, karot):
     (figure_errors,) = errors_of(response, "investments")
     assert figure_errors == {
         "__all__": [
-            "Someone else saved this investment figure after you opened the page, and saving would undo their "
-            "change. Amount: 1500.00 (theirs) → 1000.00 (yours); USD amount: 1500.00 (theirs) → 1000.00 (yours); "
-            'Note: (empty) (theirs) → From the PPIB list (yours). Nothing was saved: <a href="" '
-            'class="reload-link">reload the page</a> to see their version, then make your change again.'
+            f"Someone else saved this investment figure {saved_by(figure)} after you opened the page: Amount: "
+            "“1000.00” → “1500.00”; USD amount: “1000.00” → “1500.00”. Saving your page would undo their change, "
+            "so nothing was saved. Your changes on this page, to make again: Note: (empty) → “From the PPIB list”. "
+            + RELOAD
         ]
     }
     assert InvestmentFigure.objects.get(project=karot).amount == Decimal("1500.00")
+
+
+STALE_ROWS = [
+    ("status_changes", "note", "Checked", {"status_changes-0-date": "2014-05-01"}),
+    ("participations", "note", "Sponsor", {"participations-0-note": "93%"}),
+]
+
+
+@pytest.mark.parametrize(("prefix", "field", "value", "theirs"), STALE_ROWS, ids=["status", "participation"])
+def test_admin_stale_row_of_every_inline_is_refused_on_its_row(admin_client, karot, prefix, field, value, theirs):
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(**theirs).post())
+
+    response = second.set(**{f"{prefix}-0-{field}": value}).post()
+
+    assert response.status_code == 200
+    (message,) = errors_of(response, prefix)[0]["__all__"]
+    assert message.startswith("Someone else saved this ")
+    assert "Saving your page would undo their change, so nothing was saved." in message
+
+
+def test_admin_stale_external_identifier_is_refused_on_its_row(admin_client, karot):
+    identifier = ExternalIdentifier.objects.create(project=karot, scheme="aiddata", value="37233")
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(**{"external_ids-0-value": "37234"}).post())
+
+    response = second.set(**{"external_ids-0-url": "https://china.aiddata.org/projects/37233"}).post()
+
+    assert response.status_code == 200
+    (message,) = errors_of(response, "external_ids")[0]["__all__"]
+    assert "after you opened the page: Value: “37233” → “37234”." in message
+    identifier.refresh_from_db()
+    assert (identifier.value, identifier.url) == ("37234", "")
+
+
+@pytest.mark.parametrize("prefix", ["investments", "status_changes", "participations", "external_ids"])
+def test_admin_deleting_a_row_someone_else_changed_is_refused(admin_client, karot, prefix):
+    ExternalIdentifier.objects.create(project=karot, scheme="aiddata", value="37233")
+    first, second = BrowserForm(admin_client, change_url(karot)), BrowserForm(admin_client, change_url(karot))
+    saved(first.set(**{f"{prefix}-0-note" if prefix != "external_ids" else f"{prefix}-0-value": "changed"}).post())
+    rows_before = {
+        "investments": InvestmentFigure,
+        "status_changes": StatusChange,
+        "participations": Participation,
+        "external_ids": ExternalIdentifier,
+    }[prefix].objects.count()
+
+    response = second.set(**{f"{prefix}-0-DELETE": "on"}).post()
+
+    assert response.status_code == 200
+    inline = next(i for i in response.context["inline_admin_formsets"] if i.formset.prefix == prefix)
+    (message,) = inline.formset.non_form_errors()
+    assert message.startswith("Someone else changed the ")
+    assert "Deleting it would discard their change, so nothing was saved." in message
+    assert type(inline.formset.forms[0].instance).objects.count() == rows_before
+
+
+def test_admin_deleting_a_row_nobody_else_changed_saves(admin_client, karot):
+    form = BrowserForm(admin_client, change_url(karot))
+    add_figure(karot, KIND.REALISED, "800", as_of=D(2022, 1, 1))  # someone else adds a row meanwhile
+
+    saved(form.set(**{"status_changes-1-DELETE": "on"}).post())
+
+    assert list(karot.status_changes.values_list("status", flat=True)) == [STATUS.MOU]
+    assert karot.investments.count() == 2
 
 
 def test_admin_row_deleted_by_someone_else_is_reported_on_the_row(admin_client, karot):
@@ -261,7 +374,8 @@ def test_admin_change_form_carries_a_version_for_the_project_and_each_row(admin_
         "status_changes-1-version",
         "version",
     ]
-    assert all(len(fields[name][0]) == 32 for name in versions)
+    assert read_version(fields["version"][0])["name"] == "Karot Hydropower Project"
+    assert read_version(fields["investments-0-version"][0])["amount"] == "1000.00"
 
 
 def test_admin_stale_form_of_a_single_record_is_refused_too(admin_client):
@@ -277,10 +391,7 @@ def test_admin_stale_form_of_a_single_record_is_refused_too(admin_client):
     assert (
         response.context["adminform"]
         .form.non_field_errors()[0]
-        .startswith(
-            "Someone else saved this organisation after you opened the page, and saving would undo their change. "
-            "Name: Water and Power Development Authority (theirs) → WAPDA (yours); Country: CN (theirs) → PK (yours)."
-        )
+        .startswith("Someone else saved this organisation (by admin on ")
     )
     organisation.refresh_from_db()
     assert (organisation.name, organisation.country) == ("Water and Power Development Authority", "CN")
