@@ -13,6 +13,8 @@ from registry.admin_versions import read_version
 from tests.admin_forms import BrowserForm
 from tests.factories import (
     CorridorFactory,
+    IndicatorFactory,
+    ObservationFactory,
     OrganisationFactory,
     PillarFactory,
     SectorFactory,
@@ -395,3 +397,48 @@ def test_admin_stale_form_of_a_single_record_is_refused_too(admin_client):
     )
     organisation.refresh_from_db()
     assert (organisation.name, organisation.country) == ("Water and Power Development Authority", "CN")
+
+
+def _record(model_name):
+    """One stored row of each registry model with an admin of its own, and two fields two editors change."""
+    if model_name == "corridor":
+        return CorridorFactory(code="green", name="Green Corridor"), "name", "description"
+    if model_name == "pillar":
+        return PillarFactory(code="energy", name="Energy"), "name", "description"
+    if model_name == "sector":
+        return SectorFactory(code="energy-hydro", name="Hydropower"), "name", "description"
+    if model_name == "source":
+        return SourceFactory(title="PPIB project list"), "title", "publisher"
+    if model_name == "organisation":
+        return OrganisationFactory(slug="wapda", name="WAPDA"), "name", "website"
+    if model_name == "exchangerate":
+        return add_rate("PKR", 2016, "0.0095"), "usd_per_unit", "year"
+    if model_name == "indicator":
+        return IndicatorFactory(code="jobs", name="Jobs"), "name", "unit"
+    return ObservationFactory(), "value", "note"
+
+
+OTHER_EDITS = {"name": "Renamed", "title": "Renamed", "usd_per_unit": "0.0096", "value": "12"}
+OWN_EDITS = {"description": "Mine", "publisher": "Mine", "website": "https://mine.pk", "year": "2017", "unit": "x"}
+
+
+@pytest.mark.parametrize(
+    "model_name",
+    ["corridor", "pillar", "sector", "source", "organisation", "exchangerate", "indicator", "observation"],
+)
+def test_admin_stale_form_of_every_model_is_refused(admin_client, model_name):
+    record, theirs, mine = _record(model_name)
+    opts = record._meta
+    url = f"/admin/{opts.app_label}/{opts.model_name}/{record.pk}/change/"
+    first = BrowserForm(admin_client, url, f"{opts.model_name}_form")
+    second = BrowserForm(admin_client, url, f"{opts.model_name}_form")
+    saved(first.set(**{theirs: OTHER_EDITS[theirs]}).post())
+
+    response = second.set(**{mine: OWN_EDITS.get(mine, "Mine")}).post()
+
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.non_field_errors()
+    label = response.context["adminform"].form.fields[theirs].label
+    assert message.startswith(f"Someone else saved this {opts.verbose_name} {saved_by(record)} after you opened")
+    assert f"after you opened the page: {label}: " in message
+    assert "Saving your page would undo their change, so nothing was saved." in message
