@@ -67,7 +67,7 @@ class IndicatorAdmin(RegistryHistoryAdmin):
 
 @admin.register(Observation)
 class ObservationAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
-    resource_classes = [ObservationResource]
+    resource_classes = export_resource_classes = [ObservationResource]
 
     list_display = ["indicator", "scope", "subject_display", "period_start", "period_end", "kind", "value", "source"]
     list_filter = [

@@ -50,14 +50,14 @@ from projects.resources import (
     StatusChangeResource,
 )
 from registry.admin_versions import VERSION_FIELD, VersionedModelForm
-from registry.imports import RegistryImportExportMixin
+from registry.imports import RegistryExportMixin, RegistryImportExportMixin
 
 # A URL typed without a scheme is read as https (Django 6's default), not http; this also silences Django 5's warning.
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class RegistryHistoryAdmin(SimpleHistoryAdmin):
-    """History pages that list who changed which fields; reverting is off.
+class RegistryHistoryAdmin(RegistryExportMixin, SimpleHistoryAdmin):
+    """History pages that list who changed which fields (reverting is off), and "Export this list".
 
     A revert would save an old copy of the record outside the rules (for a project: with old derived fields),
     so old versions can be viewed, not restored. To undo a change, edit the record.
@@ -228,9 +228,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     change_list_template = "admin/projects/project/change_list.html"
     # Import: a project's own fields, and the rows that hang off projects (projects.resources). Export: the list.
     resource_classes = [ProjectResource, InvestmentFigureResource, StatusChangeResource, ParticipationResource]
-
-    def get_export_resource_classes(self, request):
-        return [ProjectResource]
+    export_resource_classes = [ProjectResource]
 
     def get_urls(self):
         recover = path(

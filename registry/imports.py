@@ -20,13 +20,14 @@ from diff_match_patch import diff_match_patch
 from django.contrib import messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models as db_models
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.encoding import force_str
 from django.utils.safestring import mark_safe
 from import_export import resources, widgets
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin, ImportMixin
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import RowResult
@@ -447,20 +448,84 @@ class RegistryResource(resources.ModelResource):
         return []
 
 
+# --- exports of a plain list ---------------------------------------------------------------------------------
+
+
+def _public_key(model) -> str:
+    """How a row of ``model`` is named in a file: its code or slug where it has one (as in the API), else its id."""
+    names = {field.name for field in model._meta.fields}
+    return next((name for name in ("code", "slug") if name in names), "pk")
+
+
+class RelatedWidget(CodeWidget):
+    """A related row by its code or slug (else its id), for exports."""
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(getattr(value, self.field))
+
+
+def _export_widget(field) -> widgets.Widget:
+    if field.many_to_many:
+        return CodesWidget(field.related_model, _public_key(field.related_model), noun=field.verbose_name)
+    if field.is_relation:
+        return RelatedWidget(field.related_model, _public_key(field.related_model), noun=field.verbose_name)
+    if isinstance(field, db_models.BooleanField):
+        return YesNoWidget()
+    if isinstance(field, db_models.DateTimeField):
+        return TextWidget()
+    if isinstance(field, db_models.DateField):
+        return ISODateWidget()
+    if isinstance(field, db_models.DecimalField):
+        return NumberWidget()
+    return TextWidget()
+
+
+def list_resource(model) -> type[resources.ModelResource]:
+    """The export of a model's change list: its id and every field the editors edit, named as the model's fields;
+    a related row by its code or slug (else its id), several separated by ``;``, dates as YYYY-MM-DD."""
+    fields = [
+        field for field in [*model._meta.fields, *model._meta.many_to_many] if field.editable and not field.primary_key
+    ]
+    names = ["id", *(field.name for field in fields)]
+    columns = {
+        "id": column("id", TextWidget()),
+        **{field.name: column(field.name, _export_widget(field)) for field in fields},
+    }
+    related = [field.name for field in fields if field.is_relation and not field.many_to_many]
+    many = [field.name for field in fields if field.many_to_many]
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related(*related).prefetch_related(*many)
+
+    meta = type("Meta", (), {"model": model, "fields": names, "export_order": names, "name": "List"})
+    attrs = {**columns, "Meta": meta, "filter_export": filter_export, "__module__": __name__}
+    return type(f"{model.__name__}ListResource", (resources.ModelResource,), attrs)
+
+
 # --- the admin ------------------------------------------------------------------------------------------------
 
 TEMPLATE_FORMATS = {"csv": SniffedCSV, "xlsx": SafeXLSX}
 
 
-class RegistryImportExportMixin(ImportExportMixin):
+class RegistryExportMixin(ExportMixin):
+    """ "Export this list" above a change list: its rows as filtered and searched, as CSV or XLSX (formulas escaped).
+    The columns are the resource's (``export_resource_classes``), by default the model's own fields."""
+
+    export_formats = [SniffedCSV, SafeXLSX]
+    export_resource_classes: list | None = None
+    # The export link (and the import links, for admins that import) above the admin's own change list.
+    import_export_change_list_template = "admin/registry/change_list.html"
+
+    def get_export_resource_classes(self, request):
+        return list(self.export_resource_classes or [list_resource(self.model)])
+
+
+class RegistryImportExportMixin(ImportMixin, RegistryExportMixin):
     """Import with preview and all-or-nothing confirmation, template downloads, and export of the filtered list."""
 
     import_formats = [SniffedCSV, SafeXLSX]
-    export_formats = [SniffedCSV, SafeXLSX]
     import_template_name = "admin/registry/import.html"
     from_encoding = "utf-8-sig"
-    # Links every kind of import and the export of the list as filtered, above the admin's own change list.
-    import_export_change_list_template = "admin/registry/change_list.html"
 
     def get_urls(self):
         template = path(
