@@ -69,7 +69,16 @@ class IndicatorAdmin(RegistryHistoryAdmin):
 class ObservationAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     resource_classes = export_resource_classes = [ObservationResource]
 
-    list_display = ["indicator", "scope", "subject_display", "period_start", "period_end", "kind", "value", "source"]
+    list_display = [
+        "indicator",
+        "scope",
+        "subject_display",
+        "period_start",
+        "period_end",
+        "kind",
+        "value_shown",
+        "source",
+    ]
     list_filter = [
         "indicator__level",
         "indicator__dimension",
@@ -87,6 +96,11 @@ class ObservationAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
         ("Period", {"fields": ["period_start", "period_end"]}),
         ("Evidence", {"fields": ["source", "note"]}),
     ]
+
+    @admin.display(description="value", ordering="value")
+    def value_shown(self, observation: Observation) -> str:
+        """44, 3.2 (not the column's 44.000000), with thousands separated."""
+        return f"{observation.value.normalize():,f}"
 
     @admin.display(description="subject", ordering="scope")
     def subject_display(self, observation: Observation) -> str:

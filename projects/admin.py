@@ -7,6 +7,8 @@ one history entry on the project. Every form carries its row's version, so a sav
 refused (``registry.admin_versions``). Each record's "History" page shows who changed what and when.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -133,10 +135,21 @@ class SectorAdmin(RegistryHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RegistryHistoryAdmin):
-    list_display = ["title", "publisher", "kind", "published_on", "url"]
+    list_display = ["title", "publisher", "kind", "published_on", "url_link"]
     list_filter = ["kind"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
+
+    @admin.display(description="URL", ordering="url")
+    def url_link(self, source):
+        """The site's name, linked to the whole address (shown on hover): long URLs would widen the list."""
+        host = urlsplit(source.url).hostname or source.url
+        return format_html(
+            '<a href="{}" title="{}" rel="noopener noreferrer">{}</a>',
+            source.url,
+            source.url,
+            host.removeprefix("www."),
+        )
 
 
 @admin.register(Organisation)

@@ -30,6 +30,7 @@ from import_export import resources, widgets
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ExportForm
 from import_export.results import RowResult
 
 from registry.api.renderers import FORMULA_TRIGGERS
@@ -512,6 +513,9 @@ class RegistryExportMixin(ExportMixin):
     The columns are the resource's (``export_resource_classes``), by default the model's own fields."""
 
     export_formats = [SniffedCSV, SafeXLSX]
+    # Every column of the list (no column picker: its "select all" is an inline script, which the
+    # Content-Security-Policy blocks).
+    export_form_class = ExportForm
     export_resource_classes: list | None = None
     # The export link (and the import links, for admins that import) above the admin's own change list.
     import_export_change_list_template = "admin/registry/change_list.html"
@@ -526,6 +530,7 @@ class RegistryImportExportMixin(ImportMixin, RegistryExportMixin):
     import_formats = [SniffedCSV, SafeXLSX]
     import_template_name = "admin/registry/import.html"
     from_encoding = "utf-8-sig"
+    import_export_change_list_template = RegistryExportMixin.import_export_change_list_template
 
     def get_urls(self):
         template = path(

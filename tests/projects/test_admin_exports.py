@@ -144,3 +144,11 @@ def test_export_query_count_does_not_grow_with_rows(admin_client, model_name, dj
         rows = rows_of(export(admin_client, model))
 
     assert len(rows) == 1 + model.objects.count()
+
+
+@pytest.mark.parametrize("url", ["/admin/projects/project/", "/admin/indicators/observation/"])
+def test_changelist_with_imports_links_each_import_and_the_export(admin_client, url):
+    page = admin_client.get(url + "?q=karot").content.decode()
+
+    assert f'href="{url}import/" class="import_link"' in page
+    assert f'href="{url}export/?q=karot" class="export_link"' in page
