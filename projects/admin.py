@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -66,7 +67,7 @@ class RegistryHistoryAdmin(RegistryExportMixin, SimpleHistoryAdmin):
     """
 
     form = VersionedModelForm
-    history_list_display = ["changed_fields"]
+    history_list_display = ["changed_fields_shown"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
     def get_fields(self, request, obj=None):
@@ -74,8 +75,10 @@ class RegistryHistoryAdmin(RegistryExportMixin, SimpleHistoryAdmin):
         return [name for name in super().get_fields(request, obj) if name != VERSION_FIELD]
 
     @admin.display(description="Changed fields")
-    def changed_fields(self, record):
-        return ", ".join(record.changed_fields)
+    def changed_fields_shown(self, record):
+        """The changed fields by their labels ("Announced USD, Status since"), as the change form names them."""
+        opts = self.model._meta
+        return ", ".join(capfirst(opts.get_field(name).verbose_name) for name in record.changed_fields)
 
     def revert_disabled(self, request, obj=None):
         return True
