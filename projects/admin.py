@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.validators import validate_slug
 from django.db import models
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -28,6 +29,7 @@ from projects.forms import (
     ParticipationFormSet,
     ParticipationInlineForm,
     ProjectAdminForm,
+    RuleSlugField,
     ServiceRowsFormSet,
     StatusChangeFormSet,
     StatusChangeInlineForm,
@@ -69,6 +71,14 @@ class RegistryHistoryAdmin(RegistryExportMixin, SimpleHistoryAdmin):
     form = VersionedModelForm
     history_list_display = ["changed_fields_shown"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.SlugField):
+            # The model's own slug rule, with its message, as the API checks it (not also Django's generic "Enter a
+            # valid slug"): a value the form refuses is not checked again by the model.
+            kwargs.setdefault("form_class", RuleSlugField)
+            kwargs.setdefault("validators", [v for v in db_field.validators if v is not validate_slug])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         # The version is rendered once, at the top of the form (admin/change_form.html), not as a field row.

@@ -4,9 +4,11 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.urls import reverse
+from django.utils.text import capfirst
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -124,6 +126,21 @@ class RegistryModelSerializer(serializers.ModelSerializer):
     def is_root_record(self) -> bool:
         parent = self.parent
         return parent is None or (isinstance(parent, serializers.ListSerializer) and parent.parent is None)
+
+    def build_standard_field(self, field_name, model_field):
+        """A model's slug with the model's rule and words only, and a taken value refused in the model's words: the
+        admin's forms show exactly these messages (one set of rules, one set of messages)."""
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if field_class is serializers.SlugField and getattr(model_field, "validators", None):
+            field_class = serializers.CharField  # the model's slug validator carries the rule
+            field_kwargs.pop("allow_unicode", None)
+        for validator in field_kwargs.get("validators", []):
+            if isinstance(validator, UniqueValidator):
+                validator.message = model_field.error_messages["unique"] % {
+                    "model_name": capfirst(model_field.model._meta.verbose_name),
+                    "field_label": capfirst(model_field.verbose_name),
+                }
+        return field_class, field_kwargs
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

@@ -18,6 +18,7 @@ from tests.api_fixtures import token_client
 from tests.factories import (
     CorridorFactory,
     IndicatorFactory,
+    ObservationFactory,
     OrganisationFactory,
     PillarFactory,
     SectorFactory,
@@ -341,15 +342,18 @@ def test_project_rename_same_result_in_admin_and_api(clients, vocabulary):
         ({"slug": "wapda", "name": "WAPDA", "country": "PK", "kind": "government", "website": ""}, True),
         ({"slug": "wapda", "name": "WAPDA", "country": "pk", "kind": "government", "website": ""}, False),
         ({"slug": "Wapda", "name": "WAPDA", "country": "PK", "kind": "government", "website": ""}, False),
+        ({"slug": "wapda power", "name": "WAPDA", "country": "PK", "kind": "government", "website": ""}, False),
+        ({"slug": "ctg", "name": "WAPDA", "country": "PK", "kind": "government", "website": ""}, False),
     ],
-    ids=["valid", "country-lower-case", "slug-capitals"],
+    ids=["valid", "country-lower-case", "slug-capitals", "slug-with-a-space", "slug-taken"],
 )
 def test_organisation_create_same_result_in_admin_and_api(clients, db, body, ok):
     api, admin = clients
 
+    OrganisationFactory(slug="ctg", name="China Three Gorges")
     api_response = api.post("/api/v1/organisations/", body, format="json")
     stored_by_api = list(Organisation.objects.values_list("slug", "name", "country", "kind"))
-    Organisation.objects.all().delete()
+    Organisation.objects.exclude(slug="ctg").delete()
     admin_response = BrowserForm(admin, "/admin/projects/organisation/add/", "organisation_form").set(**body).post()
 
     if ok:
@@ -430,3 +434,102 @@ def test_observation_create_same_result_in_admin_and_api(clients, db, period_end
         assert Observation.objects.count() == 0
     else:
         assert admin_errors(admin_response) == messages_of(api_response.json())
+
+
+# --- deletions and updates of single records ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["status_changes", "investments"])
+def test_row_deleted_same_result_in_admin_and_api(clients, vocabulary, prefix):
+    api, admin = clients
+    by_api, by_admin = twin("twin-api", vocabulary), twin("twin-admin", vocabulary)
+    model, endpoint = {
+        "status_changes": (StatusChange, "status-changes"),
+        "investments": (InvestmentFigure, "investments"),
+    }[prefix]
+    # A second row, so that deleting the first leaves a history and a headline figure to derive from.
+    add_status(by_api, S.IMPLEMENTATION, D(2017, 1, 1), source=vocabulary["source"])
+    add_status(by_admin, S.IMPLEMENTATION, D(2017, 1, 1), source=vocabulary["source"])
+    add_figure(by_api, KIND.ANNOUNCED, "3000", as_of=D(2018, 1, 1), source=vocabulary["source"])
+    add_figure(by_admin, KIND.ANNOUNCED, "3000", as_of=D(2018, 1, 1), source=vocabulary["source"])
+    first = model.objects.filter(project=by_api).order_by("pk").first()
+
+    api_response = api.delete(f"/api/v1/{endpoint}/{first.pk}/")
+    admin_response = BrowserForm(admin, change_url(by_admin)).set(**{f"{prefix}-0-DELETE": "on"}).post()
+
+    assert (api_response.status_code, admin_response.status_code) == (204, 302)
+    assert model.objects.filter(project=by_admin).count() == model.objects.filter(project=by_api).count() == 1
+    assert derived(by_admin) == derived(by_api)
+
+
+ORGANISATION_CHANGES = [({"name": "Water and Power Development Authority"}, True), ({"country": "pk"}, False)]
+
+
+@pytest.mark.parametrize(("changes", "ok"), ORGANISATION_CHANGES, ids=["rename", "country-lower-case"])
+def test_organisation_update_same_result_in_admin_and_api(clients, db, changes, ok):
+    api, admin = clients
+    by_api = OrganisationFactory(slug="wapda-api", name="WAPDA", country="PK")
+    by_admin = OrganisationFactory(slug="wapda-admin", name="WAPDA", country="PK")
+
+    api_response = api.patch(f"/api/v1/organisations/{by_api.slug}/", changes, format="json")
+    url = f"/admin/projects/organisation/{by_admin.pk}/change/"
+    admin_response = BrowserForm(admin, url, "organisation_form").set(**changes).post()
+
+    by_api.refresh_from_db()
+    by_admin.refresh_from_db()
+    if ok:
+        assert (api_response.status_code, admin_response.status_code) == (200, 302)
+        assert (by_admin.name, by_admin.country) == (by_api.name, by_api.country)
+    else:
+        assert admin_errors(admin_response) == messages_of(api_response.json())
+        assert (by_admin.country, by_api.country) == ("PK", "PK")
+
+
+@pytest.mark.parametrize(("url", "ok"), [("https://ppib.gov.pk/list-2", True), ("ftp://ppib.gov.pk/x", False)])
+def test_source_update_same_result_in_admin_and_api(clients, db, url, ok):
+    api, admin = clients
+    by_api, by_admin = SourceFactory(title="PPIB list"), SourceFactory(title="PPIB list")
+
+    api_response = api.patch(f"/api/v1/sources/{by_api.pk}/", {"url": url}, format="json")
+    Source.objects.filter(pk=by_api.pk).update(url="https://example.org/api-twin")
+    admin_response = BrowserForm(admin, f"/admin/projects/source/{by_admin.pk}/change/", "source_form")
+    admin_response = admin_response.set(url=url).post()
+
+    if ok:
+        assert (api_response.status_code, admin_response.status_code) == (200, 302)
+        assert Source.objects.get(pk=by_admin.pk).url == url
+    else:
+        assert admin_errors(admin_response) == messages_of(api_response.json())
+
+
+@pytest.mark.parametrize("code", ["Firm Entry", "jobs"], ids=["not-a-slug", "taken"])
+def test_indicator_create_refused_with_the_same_messages_in_admin_and_api(clients, db, code):
+    api, admin = clients
+    IndicatorFactory(code="jobs")
+    body = {"code": code, "name": "Firms", "unit": "firms", "level": "outcome", "dimension": "industrial-upgrading"}
+
+    api_response = api.post("/api/v1/indicators/", body, format="json")
+    admin_response = BrowserForm(admin, "/admin/indicators/indicator/add/", "indicator_form").set(**body).post()
+
+    assert api_response.status_code == 400
+    assert admin_errors(admin_response) == messages_of(api_response.json())
+    assert Indicator.objects.count() == 1
+
+
+@pytest.mark.parametrize("period_end", ["2025-06-30", "2024-06-30"], ids=["valid", "ends-before-it-starts"])
+def test_observation_update_same_result_in_admin_and_api(clients, db, period_end):
+    api, admin = clients
+    by_api, by_admin = ObservationFactory(), ObservationFactory()
+
+    api_response = api.patch(f"/api/v1/observations/{by_api.pk}/", {"period_end": period_end}, format="json")
+    url = f"/admin/indicators/observation/{by_admin.pk}/change/"
+    admin_response = BrowserForm(admin, url, "observation_form").set(period_end=period_end).post()
+
+    by_api.refresh_from_db()
+    by_admin.refresh_from_db()
+    if api_response.status_code == 200:
+        assert admin_response.status_code == 302
+        assert by_admin.period_end == by_api.period_end == D.fromisoformat(period_end)
+    else:
+        assert admin_errors(admin_response) == messages_of(api_response.json())
+        assert by_admin.period_end == by_api.period_end == D(2025, 12, 31)
