@@ -10,7 +10,9 @@
   kind of row, and an export of the changelist as filtered.
 """
 
+import csv
 import datetime
+import io
 import logging
 import re
 from decimal import Decimal, InvalidOperation
@@ -73,14 +75,34 @@ def sniff_delimiter(content: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
+class FileProblem(ValueError):
+    """What is wrong with a file as a whole, in a sentence for the editor."""
+
+
 class SniffedCSV(CSV):
-    """CSV, comma- or semicolon-separated, UTF-8 with or without a BOM; exported with commas, formulas escaped."""
+    """CSV, comma- or semicolon-separated, UTF-8 with or without a BOM; exported with commas, formulas escaped.
+
+    A row with fewer cells than the header is read with the missing cells empty (spreadsheets drop trailing empty
+    cells); a row with more is a problem of the file, named by its line."""
 
     def create_dataset(self, in_stream):
         if isinstance(in_stream, bytes):
             in_stream = in_stream.decode("utf-8-sig")
         in_stream = in_stream.lstrip("\ufeff")
-        return tablib.import_set(in_stream, format="csv", delimiter=sniff_delimiter(in_stream))
+        delimiter = sniff_delimiter(in_stream)
+        lines = [row for row in csv.reader(io.StringIO(in_stream, newline=""), delimiter=delimiter) if any(row)]
+        if not lines:
+            return tablib.Dataset()
+        header, rows = lines[0], lines[1:]
+        dataset = tablib.Dataset(headers=header)
+        for number, row in enumerate(rows, start=2):
+            if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+                raise FileProblem(
+                    f"Row {number} has {len(row)} cells but the header names {len(header)} columns: look for a "
+                    f"stray {delimiter!r} or a quote that is not closed on that row. Nothing was imported."
+                )
+            dataset.append((row + [""] * len(header))[: len(header)])
+        return dataset
 
     def export_data(self, dataset, **kwargs):
         return _escaped(dataset).export("csv", **kwargs)
@@ -592,6 +614,9 @@ class RegistryImportExportMixin(ImportMixin, RegistryExportMixin):
         return response
 
     def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, FileProblem):
+            form.add_error("import_file", str(e))
+            return
         form.add_error(
             "import_file",
             "The file could not be read. Choose the format it is in (CSV or XLSX); a CSV file must be saved as "

@@ -468,3 +468,53 @@ def test_import_same_series_twice_records_no_history_the_second_time(admin_clien
 
     assert [row.import_type for row in again.context["result"].valid_rows()] == ["skip"]
     assert Observation.history.count() == history
+
+
+MALFORMED = {
+    "empty": b"",
+    "header-only": HEADER.encode(),
+    "ragged-row": (HEADER + "\napproved-sez-count,national,,2026-01-01,2026-01-31,actual,44,1,,extra\n").encode(),
+    "short-row": (HEADER + "\napproved-sez-count,national\n").encode(),
+    "binary": b"\x00\x01\x02PK\x03\x04garbage",
+    "quoted-semicolons": (
+        HEADER.replace(",", ";") + '\n"approved-sez-count";national;;2026-01-01;"2026-01-31";actual;"44";1;"a; b"\n'
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("content", MALFORMED.values(), ids=MALFORMED.keys())
+def test_import_malformed_file_is_answered_in_sentences(admin_client, series, content):
+    response = preview(admin_client, SimpleUploadedFile("series.csv", content, content_type="text/csv"))
+
+    assert response.status_code == 200
+    result = response.context.get("result")
+    shown = [str(error.error) for error in result.base_errors] if result else []
+    if result:
+        shown += [
+            message for row in result.invalid_rows for messages in row.error_dict.values() for message in messages
+        ]
+    shown += [str(error) for errors in response.context["form"].errors.values() for error in errors]
+    assert all(message.endswith(".") and "object has no attribute" not in message for message in shown), shown
+    assert "Traceback" not in response.text
+    assert "_rows_by_key" not in response.text
+    assert Observation.objects.count() == 0
+
+
+def test_import_row_with_more_cells_than_the_header_is_named_by_its_line(admin_client, series):
+    upload = csv_file(
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,1,",
+        "approved-sez-count,national,,2026-02-01,2026-02-28,actual,45,1,,extra",
+    )
+
+    response = preview(admin_client, upload)
+
+    assert response.context["form"].errors["import_file"] == [
+        "Row 3 has 10 cells but the header names 9 columns: look for a stray ',' or a quote that is not closed on "
+        "that row. Nothing was imported."
+    ]
+
+
+def test_import_row_missing_its_trailing_empty_cells_is_read(admin_client, series):
+    response = preview(admin_client, csv_file("approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,1"))
+
+    assert response.context["result"].totals["new"] == 1
