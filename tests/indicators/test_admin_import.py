@@ -515,6 +515,8 @@ def test_import_row_with_more_cells_than_the_header_is_named_by_its_line(admin_c
 
 
 def test_import_row_missing_its_trailing_empty_cells_is_read(admin_client, series):
-    response = preview(admin_client, csv_file("approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,1"))
+    row = f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{series['source'].pk}"
+
+    response = preview(admin_client, csv_file(row))
 
     assert response.context["result"].totals["new"] == 1
