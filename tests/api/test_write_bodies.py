@@ -95,7 +95,7 @@ def test_participant_with_unknown_or_read_only_key_is_refused(editor_api, regist
         ("/api/v1/status-changes/", "project, status, date, source, note"),
         (
             "/api/v1/investments/",
-            "project, kind, amount, currency, amount_usd, as_of, source, note, is_preferred",
+            "project, kind, amount, currency, amount_usd, no_usd_reason, as_of, source, note, is_preferred",
         ),
         ("/api/v1/organisations/", "slug, name, country, kind, website"),
         ("/api/v1/sources/", "title, publisher, url, published_on, accessed_on, kind"),

@@ -196,8 +196,8 @@ def test_investment_non_usd_without_rate_is_400(editor_api, registry):
     assert response.status_code == 400
     assert response.json() == {
         "amount_usd": [
-            "No exchange rate for PKR in 2019: enter the USD amount the source gives, or add an exchange rate "
-            "for that year first."
+            "No exchange rate for PKR in 2019: enter the USD amount the source gives, add an exchange rate "
+            "for that year first, or say in no_usd_reason why the figure stays in its currency."
         ]
     }
     assert not InvestmentFigure.objects.filter(currency="PKR").exists()

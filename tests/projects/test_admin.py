@@ -565,8 +565,8 @@ def test_project_change_typed_usd_amount_replaces_a_converted_one(admin_client, 
             {},
             {"currency": "PKR", "as_of": "2016-02-01"},
             "amount_usd",
-            "No exchange rate for PKR in 2016: enter the USD amount the source gives, or add an exchange rate for "
-            "that year first.",
+            "No exchange rate for PKR in 2016: enter the USD amount the source gives, add an exchange rate for "
+            "that year first, or say in no_usd_reason why the figure stays in its currency.",
         ),
     ],
     ids=["no-pillar", "no-province", "latitude-outside-pakistan", "no-exchange-rate"],
@@ -748,11 +748,11 @@ def test_setup_editors_grants_add_change_view_and_delete_only_on_project_rows(db
     ]
     assert {p for p in granted if p.startswith("projects.")} == {
         f"projects.{action}_{model}"
-        for model in ["corridor", "pillar", "sector", "source", "organisation", "exchangerate", "project"]
+        for model in ["corridor", "pillar", "sector", "source", "organisation", "exchangerate", "project", "event"]
         for action in ["add", "change", "view"]
     } | {
         f"projects.{action}_{model}"
-        for model in ["statuschange", "investmentfigure", "participation", "externalidentifier"]
+        for model in ["statuschange", "investmentfigure", "participation", "externalidentifier", "eventproject"]
         for action in ["add", "change", "view", "delete"]
     } | {"projects.view_province"}
     assert "projects.delete_project" not in granted

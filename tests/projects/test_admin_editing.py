@@ -114,8 +114,8 @@ def test_admin_pkr_figure_without_a_rate_shows_the_services_error_on_its_row(adm
     assert errors_of(response, "investments") == [
         {
             "amount_usd": [
-                "No exchange rate for PKR in 2016: enter the USD amount the source gives, or add an exchange rate "
-                "for that year first."
+                "No exchange rate for PKR in 2016: enter the USD amount the source gives, add an exchange rate "
+                "for that year first, or say in no_usd_reason why the figure stays in its currency."
             ]
         }
     ]

@@ -389,8 +389,8 @@ def test_import_figure_errors_are_sentences_on_their_rows(admin_client, vocabula
         },
         3: {
             "amount_usd": [
-                "No exchange rate for PKR in 2016: enter the USD amount the source gives, or add an exchange rate "
-                "for that year first."
+                "No exchange rate for PKR in 2016: enter the USD amount the source gives, add an exchange rate "
+                "for that year first, or say in no_usd_reason why the figure stays in its currency."
             ]
         },
     }

@@ -1,7 +1,8 @@
 """Create or update the ``editors`` group: the permissions an editor needs in the admin and the API.
 
 Editors add, change and view every registry record; they delete only the rows that hang off a project (status
-changes, investment figures, participations, external identifiers), never a project or a vocabulary entry.
+changes, investment figures, participations, external identifiers, event links), never a project, an event or a
+vocabulary entry.
 Running the command again brings the group back to exactly this set.
 """
 
@@ -23,6 +24,7 @@ DELETABLE_MODELS = {
     "projects.investmentfigure",
     "projects.participation",
     "projects.externalidentifier",
+    "projects.eventproject",
     # A wrong value in a time series is removed like a wrong figure; its history keeps it.
     "indicators.observation",
 }
