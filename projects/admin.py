@@ -22,6 +22,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from projects import choices, services
 from projects.display import format_money
 from projects.forms import (
+    EventLinkFormSet,
+    EventLinkInlineForm,
+    ExchangeRateAdminForm,
     ExternalIdentifierFormSet,
     ExternalIdentifierInlineForm,
     InvestmentFigureFormSet,
@@ -37,6 +40,8 @@ from projects.forms import (
 from projects.history import one_change_per_record
 from projects.models import (
     Corridor,
+    Event,
+    EventProject,
     ExchangeRate,
     ExternalIdentifier,
     InvestmentFigure,
@@ -175,11 +180,60 @@ class OrganisationAdmin(RegistryHistoryAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(RegistryHistoryAdmin):
+    form = ExchangeRateAdminForm
     list_display = ["currency", "year", "usd_per_unit", "source"]
     list_select_related = ["source"]
     list_filter = ["currency"]
     search_fields = ["currency"]
     autocomplete_fields = ["source"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the service: a corrected rate converts its figures again."""
+        services.exchange_rate_save(rate=obj)
+
+
+# --- governance events ----------------------------------------------------------------------------------------
+
+
+class EventLinkInline(admin.TabularInline):
+    model = EventProject
+    form = EventLinkInlineForm
+    formset = EventLinkFormSet
+    autocomplete_fields = ["project"]
+    verbose_name = "project it concerns"
+    verbose_name_plural = "projects it concerns"
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(RegistryHistoryAdmin):
+    list_display = ["title", "kind", "when", "place"]
+    list_filter = ["kind", "date_precision"]
+    search_fields = ["title", "summary", "place"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["sources"]
+    inlines = [EventLinkInline]
+
+    @admin.display(description="Date", ordering="date")
+    def when(self, event):
+        """As precise as the sources: 2015-11 for a month, 2013 for a year."""
+        return event.date_text
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: the event is written with its links in ``save_related``, through the services."""
+
+    def save_related(self, request, form, formsets, change):
+        fields = {name: form.cleaned_data[name] for name in form.cleaned_data if name in services.EVENT_FIELDS}
+        sources = form.cleaned_data["sources"]
+        with one_change_per_record():
+            if change:
+                event = services.event_update(event=form.instance, sources=sources, **fields)
+            else:
+                event = services.event_create(sources=sources, **fields)
+            for formset in formsets:
+                formset.write(event)
+        if not change:
+            vars(form.instance).update(vars(event))
 
 
 # --- projects -------------------------------------------------------------------------------------------------

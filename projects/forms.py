@@ -12,7 +12,16 @@ from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
 from projects import rules, services
-from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, Sector, StatusChange
+from projects.models import (
+    EventProject,
+    ExchangeRate,
+    ExternalIdentifier,
+    InvestmentFigure,
+    Participation,
+    Project,
+    Sector,
+    StatusChange,
+)
 from registry.admin_versions import StaleDeletionFormSetMixin, VersionedFormMixin
 
 
@@ -210,13 +219,24 @@ class InvestmentFigureInlineForm(InlineRowForm):
 
     class Meta:
         model = InvestmentFigure
-        fields = ["kind", "amount", "currency", "amount_usd", "as_of", "source", "is_preferred", "note"]
-        labels = {"amount_usd": "USD amount", "is_preferred": "Preferred"}
+        fields = [
+            "kind",
+            "amount",
+            "currency",
+            "amount_usd",
+            "no_usd_reason",
+            "as_of",
+            "source",
+            "is_preferred",
+            "note",
+        ]
+        labels = {"amount_usd": "USD amount", "no_usd_reason": "Why no USD", "is_preferred": "Preferred"}
         widgets = {
             # Narrow inputs: the figure's columns have to fit one row of the inline table.
             "amount": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),
             "currency": forms.TextInput(attrs={"size": 3, "maxlength": 3}),
             "amount_usd": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),
+            "no_usd_reason": forms.TextInput(attrs={"size": 10}),
             "note": forms.TextInput(attrs={"size": 12}),
         }
 
@@ -224,7 +244,7 @@ class InvestmentFigureInlineForm(InlineRowForm):
 class InvestmentFigureFormSet(ServiceRowsFormSet):
     """The project's figures, checked and written by ``services.investment_figures_replace``."""
 
-    row_fields = ("kind", "amount", "currency", "amount_usd", "as_of", "source", "note", "is_preferred")
+    row_fields = services.INVESTMENT_FIELDS
 
     def validate(self, *, project, rows):
         services.investment_figures_validate(project=project, rows=rows)
@@ -288,3 +308,53 @@ class ExternalIdentifierInlineForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ExternalIdentifier
         fields = ["scheme", "value", "url"]
+
+
+class EventLinkInlineForm(InlineRowForm):
+    class Meta:
+        model = EventProject
+        fields = ["project", "role", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 30})}
+
+
+class EventLinkFormSet(ServiceRowsFormSet):
+    """The projects an event concerns, as ``services.event_set_projects`` writes them (the API's ``projects``),
+    matched by project and role."""
+
+    row_fields = ("project", "role", "note")
+
+    def rows(self):
+        rows, forms_of_rows = [], []
+        for form in self.row_forms():
+            rows.append({name: form.cleaned_data.get(name) for name in self.row_fields})
+            forms_of_rows.append(form)
+        named = {form.instance.pk for form in self.forms if form.instance.pk is not None}
+        if self.instance.pk is not None:
+            for link in EventProject.objects.filter(event=self.instance).exclude(pk__in=named):
+                rows.append({"project": link.project, "role": link.role, "note": link.note})
+                forms_of_rows.append(None)
+        return rows, forms_of_rows
+
+    show_errors = ParticipationFormSet.show_errors
+
+    def validate(self, *, project, rows):
+        services.event_projects_validate(event=project, links=rows)
+
+    def replace(self, *, project, rows):
+        return services.event_set_projects(event=project, links=rows)
+
+
+class ExchangeRateAdminForm(VersionedFormMixin, forms.ModelForm):
+    """A rate as ``services.exchange_rate_save`` saves it: one in use keeps its currency and year."""
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "year", "usd_per_unit", "source"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                services.exchange_rate_validate(rate=self.instance)
+            except ValidationError as error:
+                add_errors(self, error)

@@ -404,15 +404,16 @@ def _save_planned(planned: list[_PlannedRow], written: RowsWritten) -> None:
             written.updated.append((item.instance, item.changed))
 
 
-def _write_planned(project: Project, planned: list[_PlannedRow], deleted: list, *, refresh: bool = True) -> RowsWritten:
-    """Delete the rows left out, then save the planned ones in the order given; refresh the derived fields once."""
+def _write_planned(owner, planned: list[_PlannedRow], deleted: list, *, refresh: bool = True) -> RowsWritten:
+    """Delete the rows left out, then save the planned ones in the order given; refresh the owning project's derived
+    fields once (``refresh``)."""
     written = RowsWritten()
     for row in deleted:
         row.delete()
         written.deleted.append(row)
     _save_planned(planned, written)
     if refresh and written.changed:
-        project_refresh_derived(project)
+        project_refresh_derived(owner)
     return written
 
 
@@ -721,16 +722,29 @@ def event_update(
     return event
 
 
+def event_projects_validate(*, event: Event, links: Sequence[dict[str, Any]]) -> None:
+    """Check an event's project links as ``event_set_projects`` would write them, without writing."""
+    _plan_event_links(event, links)
+
+
 @transaction.atomic
 def event_set_projects(*, event: Event, links: Sequence[dict[str, Any]]) -> RowsWritten:
     """Make the event's project links exactly ``links`` (``project``, ``role``, ``note``), keeping unchanged rows
     (matched by project and role; a missing note keeps the stored one). Raises ``rules.RowsValidationError``."""
+    planned, deleted = _plan_event_links(event, links)
+    return _write_planned(event, planned, deleted, refresh=False)
+
+
+def _plan_event_links(event: Event, links: Sequence[dict[str, Any]]):
+    links = list(links)
     keys = [(link["project"].pk, link["role"]) for link in links]
     errors = {
         index: ValidationError({"role": f"{links[index]['project'].slug} is listed twice as {links[index]['role']}."})
         for index in rules.duplicate_participants(keys)
     }
-    stored = {(row.project_id, row.role): row for row in EventProject.objects.filter(event=event).order_by("pk")}
+    stored = {}
+    if event.pk is not None:
+        stored = {(row.project_id, row.role): row for row in EventProject.objects.filter(event=event).order_by("pk")}
     planned = []
     for index, link in enumerate(links):
         if index in errors:
@@ -744,22 +758,33 @@ def event_set_projects(*, event: Event, links: Sequence[dict[str, Any]]) -> Rows
             changed = ["note"] if row.note != note else []
             row.note = note
         try:
-            row.full_clean(validate_constraints=False)
+            row.full_clean(exclude=set() if event.pk else {"event"}, validate_constraints=False)
         except ValidationError as error:
             errors[index] = error
         planned.append(_PlannedRow(index, row, changed))
     if errors:
         raise rules.RowsValidationError(errors)
-    written = RowsWritten()
-    for key, row in stored.items():
-        if key not in set(keys):
-            row.delete()
-            written.deleted.append(row)
-    _save_planned(planned, written)
-    return written
+    kept = set(keys)
+    return planned, [row for key, row in stored.items() if key not in kept]
 
 
 # --- exchange rates -------------------------------------------------------------------------------------------
+
+
+def exchange_rate_validate(*, rate: ExchangeRate) -> None:
+    """Check a rate as ``exchange_rate_save`` would save it: its own rules, and that a rate in use keeps its currency
+    and year."""
+    stored = ExchangeRate.objects.filter(pk=rate.pk).first() if rate.pk else None
+    if stored is not None and (stored.currency, stored.year) != (rate.currency, rate.year):
+        used = InvestmentFigure.objects.filter(exchange_rate=stored).count()
+        if used:
+            raise ValidationError(
+                {
+                    "year": f"{used} investment figure(s) were converted with this rate: it keeps its currency and "
+                    "year (add a rate for the other one)."
+                }
+            )
+    rate.full_clean()
 
 
 @transaction.atomic
@@ -767,15 +792,8 @@ def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
     """Save an exchange rate and convert again the figures the registry converted with it (their projects' headline
     money follows). A rate in use keeps its currency and year: add a new rate instead."""
     stored = ExchangeRate.objects.select_for_update().filter(pk=rate.pk).first() if rate.pk else None
+    exchange_rate_validate(rate=rate)
     users = list(InvestmentFigure.objects.filter(exchange_rate=stored)) if stored is not None else []
-    if users and (stored.currency, stored.year) != (rate.currency, rate.year):
-        raise ValidationError(
-            {
-                "year": f"{len(users)} investment figure(s) were converted with this rate: it keeps its currency and "
-                "year (add a rate for the other one)."
-            }
-        )
-    rate.full_clean()
     if stored is not None and not any(_differs(stored, name, getattr(rate, name)) for name in RATE_FIELDS):
         return rate
     rate.save()

@@ -326,8 +326,8 @@ class _Pass:
                     continue
                 self.settled.add(key)
                 live = container.model._default_manager.filter(pk=target_pk).first()
-                if live is None:
-                    continue
+                if live is None or not _in_feed(container, target_pk):
+                    continue  # gone, or created in this same write with its entry still to come
                 identifier = str(getattr(live, container.identifier))
                 public = (
                     container.public(container.model._default_manager.filter(pk=target_pk)).exists()
@@ -356,6 +356,11 @@ def _owner_of(feed_model: FeedModel, row) -> tuple[str, Any] | None:
     field = feed_model.model._meta.get_field(feed_model.owner[0])
     value = getattr(row, field.attname)
     return (feed_model.owner[1], value) if value is not None else None
+
+
+def _in_feed(feed_model: FeedModel, pk) -> bool:
+    """Whether the feed has an entry of the record yet."""
+    return ChangeEntry.objects.filter(model=feed_model.name, object_pk=str(pk), editor=True).exists()
 
 
 def last_public_identifier(feed_model: FeedModel, pk) -> str | None:
