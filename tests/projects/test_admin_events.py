@@ -140,4 +140,4 @@ def test_figure_kept_in_its_currency_from_the_admin(admin_client, db):
     assert response.status_code == 302, response.content.decode()[:2000]
     figure = InvestmentFigure.objects.get(project=project)
     assert (figure.amount_usd, figure.no_usd_reason) == (None, "No sourced PKR/USD rate for 2022.")
-    assert choices.InvestmentKind.ANNOUNCED == figure.kind
+    assert figure.kind == choices.InvestmentKind.ANNOUNCED
