@@ -20,7 +20,16 @@ from django.urls import reverse
 
 from indicators.models import Observation
 from projects import choices
-from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, StatusChange, stale_condition
+from projects.models import (
+    EventProject,
+    ExternalIdentifier,
+    InvestmentFigure,
+    Participation,
+    Project,
+    StatusChange,
+    partial_date,
+    stale_condition,
+)
 from registry.api.renderers import csv_cell, json_default
 
 PUBLISHED = choices.Publication.PUBLISHED
@@ -163,16 +172,63 @@ def project_detail(request, slug: str):
         for item in history.values("id", "status", "date", "note", *(f"source__{name}" for name in SOURCE_VALUES))
     ]
     claims = InvestmentFigure.objects.filter(project_id=row["id"]).order_by("kind", "as_of", "id")
-    claim_values = ["id", "kind", "amount", "currency", "amount_usd", "amount_usd_converted", "as_of", "is_preferred"]
+    claim_values = [
+        "id",
+        "kind",
+        "amount",
+        "currency",
+        "amount_usd",
+        "amount_usd_converted",
+        "no_usd_reason",
+        "as_of",
+        "is_preferred",
+    ]
+    rate_values = ["exchange_rate__id", "exchange_rate__currency", "exchange_rate__year", "exchange_rate__usd_per_unit"]
+    rate_sources = [f"exchange_rate__source__{name}" for name in SOURCE_VALUES]
+    rates_url = request.build_absolute_uri(reverse("exchange-rate-list"))
+
+    def rate(item: dict) -> dict | None:
+        if item["exchange_rate__id"] is None:
+            return None
+        return {
+            "id": item["exchange_rate__id"],
+            "currency": item["exchange_rate__currency"],
+            "year": item["exchange_rate__year"],
+            "usd_per_unit": item["exchange_rate__usd_per_unit"],
+            "source": source(item, "exchange_rate__source__"),
+            "url": f"{rates_url}{item['exchange_rate__id']}/",
+        }
+
     data["investments"] = [
-        {**{name: item[name] for name in claim_values}, "note": item["note"], "source": source(item)}
-        for item in claims.values(*claim_values, "note", *(f"source__{name}" for name in SOURCE_VALUES))
+        {
+            **{name: item[name] for name in claim_values},
+            "note": item["note"],
+            "source": source(item),
+            "exchange_rate": rate(item),
+        }
+        for item in claims.values(
+            *claim_values, "note", *(f"source__{name}" for name in SOURCE_VALUES), *rate_values, *rate_sources
+        )
     ]
     data["external_ids"] = list(
         ExternalIdentifier.objects.filter(project_id=row["id"])
         .order_by("scheme", "value")
         .values("scheme", "value", "url")
     )
+    links = EventProject.objects.filter(project_id=row["id"]).order_by("event__date", "event__slug", "role")
+    data["events"] = [
+        {
+            "event": item["event__slug"],
+            "title": item["event__title"],
+            "kind": item["event__kind"],
+            "date": partial_date(item["event__date"], item["event__date_precision"]),
+            "role": item["role"],
+            "note": item["note"],
+        }
+        for item in links.values(
+            "event__slug", "event__title", "event__kind", "event__date", "event__date_precision", "role", "note"
+        )
+    ]
     sources = Project.sources.through.objects.filter(project_id=row["id"]).order_by("source_id")
     data["sources"] = [source(item) for item in sources.values(*(f"source__{name}" for name in SOURCE_VALUES))]
     data["observations_url"] = request.build_absolute_uri(reverse("observation-list")) + f"?project={slug}"

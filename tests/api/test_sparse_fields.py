@@ -116,4 +116,4 @@ def test_fewer_fields_fetch_less(api, registry):
 
     assert (len(full), len(sparse)) == (5, 2)  # count and page; pillars, provinces and participants not fetched
     assert "corridor" not in sparse[1] and "summary" not in sparse[1]
-    assert (len(full_detail), len(sparse_detail)) == (8, 1)
+    assert (len(full_detail), len(sparse_detail)) == (9, 1)
