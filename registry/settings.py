@@ -303,6 +303,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.sparse_responses_have_no_required_fields",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "projects.choices.SourceKind",
         "OrganisationKindEnum": "projects.choices.OrganisationKind",

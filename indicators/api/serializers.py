@@ -107,7 +107,8 @@ class ObservationSerializer(RegistryModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["subject"] = data["subject"] or None
+        if "subject" in data:  # absent when `fields=` leaves it out
+            data["subject"] = data["subject"] or None
         return data
 
     def _subject_columns(self, attrs, instance=None):

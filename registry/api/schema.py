@@ -143,3 +143,32 @@ class SourceReferenceFieldExtension(OpenApiSerializerFieldExtension):
         from projects.api.serializers import SourceSerializer
 
         return auto_schema.resolve_serializer(SourceSerializer, direction).ref
+
+
+def sparse_responses_have_no_required_fields(result, generator, request, public):
+    """Records that ``fields=`` can cut down have no required property in a response: a client asking for some
+    fields gets only those (drf-spectacular postprocessing hook)."""
+    components = result.get("components", {}).get("schemas", {})
+    sparse = set()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not any(parameter.get("name") == "fields" for parameter in operation.get("parameters", [])):
+                continue
+            content = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+            sparse |= set(_referenced_components(content.get("schema", {}), components))
+    for name in sparse:
+        if "required" in components[name] and not name.endswith("Request"):
+            del components[name]["required"]
+    return result
+
+
+def _referenced_components(schema: dict, components: dict) -> list[str]:
+    """The component a response is, or the one its page's ``results`` list."""
+    ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+    if not ref:
+        return []
+    name = ref.rsplit("/", 1)[-1]
+    results = components.get(name, {}).get("properties", {}).get("results", {})
+    if results.get("items", {}).get("$ref"):
+        return [results["items"]["$ref"].rsplit("/", 1)[-1]]
+    return [name]

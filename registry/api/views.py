@@ -290,7 +290,12 @@ class SparseFieldsMixin:
                 filters.reject_blank_items(raw)
             except DjangoValidationError as error:
                 raise exceptions.ValidationError({"fields": error.messages}) from None
-            names = list(dict.fromkeys(filters.split_values(raw)))
+            names = filters.split_values(raw)
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise exceptions.ValidationError(
+                    {"fields": [f"Each field once: {', '.join(repr(name) for name in repeated)} is listed twice."]}
+                )
             allowed = self.field_names()
             unknown = [name for name in names if name not in allowed]
             if unknown:

@@ -88,6 +88,7 @@ def test_unknown_field_is_a_400_listing_the_allowed_ones(api, registry):
     [
         ("/api/v1/projects/karot-hydropower/", {"fields": "investments,spend"}, "Unknown field(s) 'spend'."),
         ("/api/v1/organisations/", {"fields": "country,,slug"}, "An empty value in the list"),
+        ("/api/v1/sources/", {"fields": "title,url,title"}, "Each field once: 'title' is listed twice."),
         ("/api/v1/organisations/", {"fields": "url", "format": "csv"}, None),
     ],
 )

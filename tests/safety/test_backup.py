@@ -33,8 +33,9 @@ REAL_TRANSACTIONS = pytest.mark.django_db(transaction=True)
 
 
 def build_registry(editor: User, editor_api) -> dict:
-    """Published and draft projects with histories of updates, a deleted project, indicators and observations,
-    loose vocabulary, accounts with tokens and groups, and an admin log entry."""
+    """Published and draft projects with histories of updates, a deleted project, indicators and observations, an
+    event about a published and a draft project, loose vocabulary, accounts with tokens and groups, and an admin log
+    entry."""
     karot = run_as(editor, build_project)
     draft = run_as(editor, lambda: build_project(slug="chashma-5", name="Chashma-5 Nuclear", phase="2"))
     services.project_set_publication(projects=[draft], publication=choices.Publication.DRAFT)
@@ -48,6 +49,18 @@ def build_registry(editor: User, editor_api) -> dict:
     indicator.corridors.set([factories.CorridorFactory(code="growth", name="Growth Corridor")])
     add_observation(indicator=indicator, value="12")
     add_observation(indicator=indicator, scope="province", province=Province.objects.get(code="PK-KP"), value="5")
+    services.event_create(
+        slug="jcc-5",
+        kind=choices.EventKind.JCC_MEETING,
+        title="5th JCC meeting",
+        date=D(2015, 11, 1),
+        date_precision=choices.DatePrecision.MONTH,
+        sources=[factories.SourceFactory(title="JCC minutes")],
+        projects=[
+            {"project": karot, "role": choices.EventRole.REVIEWED},
+            {"project": draft, "role": choices.EventRole.ANNOUNCED},
+        ],
+    )
     reader = User.objects.create_user("reader", password="x-reader-password")
     token_client(reader)
     call_command("setup_editors", stdout=io.StringIO())
@@ -86,6 +99,9 @@ def api_snapshot(client) -> dict:
         if name == "stats_investment":
             for dimension in DIMENSIONS:
                 snapshot[f"{name}?group_by={dimension}"] = all_pages(client, f"{url}?group_by={dimension}")
+        elif name == "stats_investment_timeline":
+            for kind in ("announced", "committed", "realised"):
+                snapshot[f"{name}?kind={kind}"] = all_pages(client, f"{url}?kind={kind}&group_by=corridor")
         else:
             snapshot[name] = all_pages(client, url)
     for export in ("csv", "geojson"):
