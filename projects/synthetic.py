@@ -575,6 +575,7 @@ def _children(
                 "",
                 f.is_preferred,
                 f.created_at,
+                "",
             )
             for f in plan.figures
         )
@@ -606,6 +607,7 @@ def _children(
             "note",
             "is_preferred",
             "created_at",
+            "no_usd_reason",
         ],
         rows_of(figures),
     )
