@@ -298,11 +298,15 @@ def _csv_batch(writer, buffer: io.StringIO, columns: list[str], rows: list[dict]
     return data
 
 
-STATS_SQL = """
+CAPACITY_UNITS = choices.CapacityUnit.values
+BOTH = "p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL"
+STATS_SQL = f"""
     SELECT c.code, p.status, GROUPING(c.code, p.status) AS is_total,
            COUNT(*), SUM(p.announced_usd), SUM(p.committed_usd), SUM(p.realised_usd),
-           SUM(p.announced_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL),
-           SUM(p.realised_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL)
+           COUNT(*) FILTER (WHERE {BOTH}),
+           SUM(p.announced_usd) FILTER (WHERE {BOTH}),
+           SUM(p.realised_usd) FILTER (WHERE {BOTH}),
+           {", ".join("SUM(p.capacity_value) FILTER (WHERE p.capacity_unit = %s)" for _ in CAPACITY_UNITS)}
     FROM projects_project p JOIN projects_corridor c ON c.id = p.corridor_id
     WHERE p.publication = %s
     GROUP BY GROUPING SETS ((c.code, p.status), ())
@@ -310,23 +314,30 @@ STATS_SQL = """
 """
 
 
+def _ratio(announced: Decimal | None, realised: Decimal | None) -> Decimal | None:
+    if not announced or realised is None:
+        return None
+    return (realised / announced).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 def investment_stats(request):
     """``stats/investment?group_by=corridor,status`` over published projects: one GROUP BY with a totals set."""
     with connection.cursor() as cursor:
-        cursor.execute(STATS_SQL, [PUBLISHED])
+        cursor.execute(STATS_SQL, [*CAPACITY_UNITS, PUBLISHED])
         rows = cursor.fetchall()
 
     def figures(row) -> dict:
-        count, announced, committed, realised, with_both_announced, with_both_realised = row[3:]
-        ratio = None
-        if with_both_announced and with_both_realised is not None:
-            ratio = (with_both_realised / with_both_announced).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        count, announced, committed, realised, with_both, with_both_announced, with_both_realised = row[3:10]
+        capacity = dict(zip(CAPACITY_UNITS, row[10:], strict=True))
         return {
             "project_count": count,
             "announced_usd": announced,
             "committed_usd": committed,
             "realised_usd": realised,
-            "realisation_ratio": ratio,
+            "ratio_project_count": with_both,
+            "realisation_ratio": _ratio(with_both_announced, with_both_realised),
+            "realisation_ratio_all_projects": _ratio(announced, realised),
+            "capacity": {unit: total for unit, total in capacity.items() if total is not None},
         }
 
     totals = figures(rows[0])

@@ -1,7 +1,9 @@
 """Investment statistics over a set of projects (API.md: ``stats/investment``).
 
-A project in several pillars or provinces counts in each of its groups; the totals count it once.
-A group's realisation ratio is the sum of realised over the sum of announced, over its projects that have both.
+A project in several pillars, provinces or participations counts in each of its groups; the totals count it once.
+A group's ``realisation_ratio`` is the sum of realised over the sum of announced, over its projects that have both
+(``ratio_project_count`` of them); ``realisation_ratio_all_projects`` divides the group's whole realised sum by its
+whole announced sum. Capacity is summed per unit, never across units.
 """
 
 import datetime
@@ -11,6 +13,7 @@ from django.db.models import Count, Min, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from projects import choices
 from projects.as_of import CURRENT_FIELDS, headline_as_of, latest_status_change
 from projects.services import realisation_ratio
 
@@ -21,7 +24,10 @@ DIMENSIONS = {
     "status": "status",
     "province": "provinces__code",
     "phase": "phase",
+    # A group of organisation is one organisation in one participation role: a project counts once per role.
+    "organisation": "participations__organisation__slug",
 }
+ROLE_COLUMN = "participations__role"
 
 
 def _aggregates(fields: dict[str, str]) -> dict:
@@ -34,8 +40,13 @@ def _aggregates(fields: dict[str, str]) -> dict:
         "sum_announced": Sum(announced),
         "sum_committed": Sum(committed),
         "sum_realised": Sum(realised),
+        "ratio_project_count": Count("id", filter=has_both),
         "announced_with_both": Sum(announced, filter=has_both),
         "realised_with_both": Sum(realised, filter=has_both),
+        **{
+            _capacity_alias(index): Sum("capacity_value", filter=Q(capacity_unit=unit))
+            for index, unit in enumerate(choices.CapacityUnit.values)
+        },
     }
 
 
@@ -43,15 +54,33 @@ def _finish(row: dict) -> dict:
     for kind in ("announced", "committed", "realised"):
         row[f"{kind}_usd"] = row.pop(f"sum_{kind}")
     announced, realised = row.pop("announced_with_both"), row.pop("realised_with_both")
-    row["realisation_ratio"] = realisation_ratio(
-        None if announced is None else Decimal(announced), None if realised is None else Decimal(realised)
+    row["realisation_ratio"] = realisation_ratio(_decimal(announced), _decimal(realised))
+    row["realisation_ratio_all_projects"] = realisation_ratio(
+        _decimal(row["announced_usd"]), _decimal(row["realised_usd"])
     )
+    capacity = {}
+    for index, unit in enumerate(choices.CapacityUnit.values):
+        total = row.pop(_capacity_alias(index))
+        if total is not None:
+            capacity[unit] = total
+    row["capacity"] = capacity
     return row
 
 
-def investment_stats(projects: QuerySet, group_by: list[str], fields: dict[str, str] = CURRENT_FIELDS) -> dict:
+def _capacity_alias(index: int) -> str:
+    return f"capacity_{index}"  # units such as "TEU/year" cannot be SQL aliases
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def investment_stats(
+    projects: QuerySet, group_by: list[str], fields: dict[str, str] = CURRENT_FIELDS, roles: list[str] | None = None
+) -> dict:
     """Totals and groups for ``projects`` (already filtered to what the reader may see); ``fields`` names the
-    columns of the derived fields (``projects.as_of.AS_OF_FIELDS`` for a registry read as of a date)."""
+    columns of the derived fields (``projects.as_of.AS_OF_FIELDS`` for a registry read as of a date). Grouped by
+    organisation, each group is an organisation in one role, of ``roles`` when given."""
     # The project filters narrow with EXISTS and never join a many-valued relation: the filtered queryset has one
     # row per project and is aggregated as it is. Only a de-duplicated one goes through its ids.
     base = projects.order_by()
@@ -61,15 +90,33 @@ def investment_stats(projects: QuerySet, group_by: list[str], fields: dict[str, 
         base = Project.objects.filter(id__in=base.values("id")).order_by()
     totals = _finish(base.aggregate(**_aggregates(fields)))
     dimensions = {**DIMENSIONS, "status": fields["status"]}
-    columns = [dimensions[name] for name in group_by]
+    rows, columns = _grouped(base, group_by, dimensions, roles)
     groups = []
-    for row in base.values(*columns).annotate(**_aggregates(fields)).order_by(*columns):
-        group = {name: (row.pop(dimensions[name]) or None) for name in group_by}
-        groups.append({**group, **_finish(row)})
+    for row in rows.values(*columns).annotate(**_aggregates(fields)).order_by(*columns):
+        groups.append({**_group_key(row, group_by, dimensions), **_finish(row)})
     return {"group_by": group_by, "totals": totals, "groups": groups}
 
 
-def investment_timeline(projects: QuerySet, kind: str, group_by: list[str]) -> dict:
+def _grouped(rows: QuerySet, group_by: list[str], dimensions: dict[str, str], roles: list[str] | None):
+    """The rows to group and the columns to group them by: an organisation group is one organisation in one role."""
+    columns = [dimensions[name] for name in group_by]
+    if "organisation" in group_by:
+        columns.append(ROLE_COLUMN)
+        if roles:
+            # The same join as the grouping column: only the participations in these roles make groups.
+            rows = rows.filter(**{f"{ROLE_COLUMN}__in": roles})
+    return rows, columns
+
+
+def _group_key(row: dict, group_by: list[str], dimensions: dict[str, str]) -> dict:
+    """Pops the grouping columns off ``row``: a dimension without a value (no corridor, no province) is ``None``."""
+    key = {name: (row.pop(dimensions[name]) or None) for name in group_by}
+    if "organisation" in group_by:
+        key["role"] = row.pop(ROLE_COLUMN) or None
+    return key
+
+
+def investment_timeline(projects: QuerySet, kind: str, group_by: list[str], roles: list[str] | None = None) -> dict:
     """Per calendar year, from the year of the projects' earliest figure of ``kind`` to this year: the sum of their
     headline ``kind`` money as of 31 December (the headline rule over the figures dated by then), and how many
     projects it sums (those with such a figure by then); by the group, when ``group_by`` names a dimension (a status
@@ -92,14 +139,14 @@ def investment_timeline(projects: QuerySet, kind: str, group_by: list[str]) -> d
         aggregates = {"project_count": Count("id"), "amount_usd": Sum("amount")}
         entry = {"year": year, **rows.aggregate(**aggregates)}
         if group_by:
-            columns = [dimensions[name] for name in group_by]
+            grouped, columns = _grouped(rows, group_by, dimensions, roles)
             entry["groups"] = [
                 {
-                    **{name: (row.pop(dimensions[name]) or None) for name in group_by},
+                    **_group_key(row, group_by, dimensions),
                     "project_count": row["project_count"],
                     "amount_usd": row["amount_usd"],
                 }
-                for row in rows.values(*columns).annotate(**aggregates).order_by(*columns)
+                for row in grouped.values(*columns).annotate(**aggregates).order_by(*columns)
             ]
         years.append(entry)
     return {"kind": kind, "group_by": group_by, "years": years}

@@ -76,7 +76,8 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         filterset = StatsFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
-        return Response(investment_stats(filterset.qs, group_by, filterset.derived))
+        roles = filterset.form.cleaned_data.get("role") or None
+        return Response(investment_stats(filterset.qs, group_by, filterset.derived, roles))
 
 
 class TimelineFilterSet(StatsFilterSet):
@@ -152,4 +153,5 @@ class InvestmentTimelineView(StrictQueryParamsMixin, ConditionalMixin, generics.
         filterset = TimelineFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
-        return Response(investment_timeline(filterset.qs, kind, group_by))
+        roles = filterset.form.cleaned_data.get("role") or None
+        return Response(investment_timeline(filterset.qs, kind, group_by, roles))

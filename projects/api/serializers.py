@@ -695,7 +695,7 @@ STATS_MONEY = {"max_digits": 24, "decimal_places": 2, "coerce_to_string": False,
 
 
 class InvestmentTotalsSerializer(serializers.Serializer):
-    project_count = serializers.IntegerField()
+    project_count = serializers.IntegerField(help_text="Projects in the group (in the totals: each project once).")
     announced_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline announced USD.")
     committed_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline committed USD.")
     realised_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of the projects' headline realised USD.")
@@ -704,7 +704,21 @@ class InvestmentTotalsSerializer(serializers.Serializer):
         decimal_places=4,
         coerce_to_string=False,
         allow_null=True,
-        help_text="Sum of realised / sum of announced over the projects that have both.",
+        help_text="Sum of realised / sum of announced over the projects that have both (`ratio_project_count`).",
+    )
+    ratio_project_count = serializers.IntegerField(
+        help_text="How many projects `realisation_ratio` rests on: those with both announced and realised money."
+    )
+    realisation_ratio_all_projects = serializers.DecimalField(
+        max_digits=22,
+        decimal_places=4,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="Sum of realised / sum of announced over all the projects (`realised_usd` / `announced_usd`).",
+    )
+    capacity = serializers.DictField(
+        child=serializers.DecimalField(max_digits=24, decimal_places=3, coerce_to_string=False),
+        help_text="Sum of the projects' capacity per unit (MW, km, ...): units present only, never added across.",
     )
 
 
@@ -715,6 +729,14 @@ class InvestmentGroupSerializer(InvestmentTotalsSerializer):
     status = serializers.CharField(required=False, allow_null=True, help_text="Status (when grouped by it).")
     province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
     phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+    organisation = serializers.CharField(
+        required=False, allow_null=True, help_text="Organisation slug (when grouped by it); null: no participant."
+    )
+    role = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The organisation's participation role (when grouped by organisation).",
+    )
 
 
 class InvestmentStatsSerializer(serializers.Serializer):
@@ -732,6 +754,14 @@ class TimelineGroupSerializer(serializers.Serializer):
     )
     province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
     phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+    organisation = serializers.CharField(
+        required=False, allow_null=True, help_text="Organisation slug (when grouped by it); null: no participant."
+    )
+    role = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The organisation's participation role (when grouped by organisation).",
+    )
     project_count = serializers.IntegerField(help_text="Projects with a figure of the kind by the end of the year.")
     amount_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of their headline figures of the kind, USD.")
 

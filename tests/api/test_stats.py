@@ -35,12 +35,23 @@ def _expected(projects, group_by):
         ratio = None
         if both and announced_both:
             ratio = (sum(p.realised_usd for p in both) / announced_both).quantize(Decimal("0.0001"))
+        announced, realised = total("announced_usd"), total("realised_usd")
+        ratio_all = None
+        if announced and realised is not None:
+            ratio_all = (realised / announced).quantize(Decimal("0.0001"))
+        capacity = defaultdict(Decimal)
+        for p in members:
+            if p.capacity_value is not None:
+                capacity[p.capacity_unit] += p.capacity_value
         return {
             "project_count": len(members),
-            "announced_usd": total("announced_usd"),
+            "announced_usd": announced,
             "committed_usd": total("committed_usd"),
-            "realised_usd": total("realised_usd"),
+            "realised_usd": realised,
             "realisation_ratio": ratio,
+            "ratio_project_count": len(both),
+            "realisation_ratio_all_projects": ratio_all,
+            "capacity": dict(capacity),
         }
 
     groups = defaultdict(list)
@@ -55,7 +66,11 @@ def _expected(projects, group_by):
 
 
 def _as_decimals(row):
-    return {key: _number(value) if key.endswith(("_usd", "ratio")) else value for key, value in row.items()}
+    decimals = {
+        key: _number(value) if key.endswith(("_usd", "ratio", "_projects")) else value for key, value in row.items()
+    }
+    decimals["capacity"] = {unit: _number(value) for unit, value in row["capacity"].items()}
+    return decimals
 
 
 @pytest.fixture
@@ -121,7 +136,77 @@ def test_stats_investment_exact_green_corridor_figures(api, more_money):
         "committed_usd": None,
         "realised_usd": 3298000000,
         "realisation_ratio": 0.9898,
+        "ratio_project_count": 2,
+        "realisation_ratio_all_projects": 0.9898,
+        "capacity": {"MW": 720.0},
     }
+
+
+def test_stats_investment_ratio_rests_on_the_projects_with_both(api, more_money):
+    response = api.get("/api/v1/stats/investment/?group_by=corridor")
+
+    growth = next(group for group in response.json()["groups"] if group["corridor"] == "growth")
+    connectivity = next(group for group in response.json()["groups"] if group["corridor"] == "connectivity")
+    assert (growth["ratio_project_count"], growth["realisation_ratio"]) == (1, 0.2)
+    assert (connectivity["ratio_project_count"], connectivity["realisation_ratio"]) == (0, None)
+    assert connectivity["realisation_ratio_all_projects"] is None  # nothing realised: no ratio, not 0
+
+
+def test_stats_investment_ratio_over_all_projects_divides_whole_sums(api, more_money):
+    response = api.get("/api/v1/stats/investment/?group_by=pillar")
+
+    export = next(group for group in response.json()["groups"] if group["pillar"] == "export")
+    # sahiwal 1,912m announced + 1,600m realised; ml1 6,800m announced; the zone 250m announced + 50m realised
+    assert export["announced_usd"] == 8962000000
+    assert export["realised_usd"] == 1650000000
+    assert export["realisation_ratio"] == 0.7632  # 1,650 / 2,162 over the two projects with both
+    assert export["realisation_ratio_all_projects"] == 0.1841  # 1,650 / 8,962
+
+
+def test_stats_investment_capacity_summed_per_unit_never_across(api, more_money):
+    Project.objects.filter(slug="ml-1-railway").update(capacity_value="1726", capacity_unit="km")
+    Project.objects.filter(slug="sahiwal-coal").update(capacity_value="1320", capacity_unit="MW")
+
+    response = api.get("/api/v1/stats/investment/?group_by=pillar")
+
+    body = response.json()
+    export = next(group for group in body["groups"] if group["pillar"] == "export")
+    assert body["totals"]["capacity"] == {"MW": 2040.0, "km": 1726.0}
+    assert export["capacity"] == {"MW": 1320.0, "km": 1726.0}
+
+
+def test_stats_investment_by_organisation_groups_each_role(api, more_money):
+    wapda = more_money["ml1"].participations.get().organisation
+    factories.add_participant(more_money["karot"], wapda, "financier")
+    factories.add_participant(more_money["karot"], wapda, "contractor")
+
+    response = api.get("/api/v1/stats/investment/?group_by=organisation")
+
+    groups = {(group["organisation"], group["role"]): group for group in response.json()["groups"]}
+    assert sorted(groups, key=str) == sorted(
+        [
+            ("china-three-gorges", "sponsor"),
+            ("wapda", "contractor"),
+            ("wapda", "implementing-agency"),
+            ("wapda", "financier"),
+            (None, None),
+        ],
+        key=str,
+    )
+    assert groups[("wapda", "financier")]["announced_usd"] == 1420000000
+    assert groups[(None, None)]["project_count"] == 2  # sahiwal and the zone have no participant
+
+
+def test_stats_investment_by_organisation_with_role_keeps_that_role(api, more_money):
+    wapda = more_money["ml1"].participations.get().organisation
+    factories.add_participant(more_money["karot"], wapda, "financier")
+
+    response = api.get("/api/v1/stats/investment/?group_by=organisation&role=financier")
+
+    body = response.json()
+    assert [(group["organisation"], group["role"]) for group in body["groups"]] == [("wapda", "financier")]
+    assert body["totals"]["project_count"] == 1
+    assert body["groups"][0]["announced_usd"] == 1420000000
 
 
 def test_stats_investment_applies_project_filters(api, more_money):

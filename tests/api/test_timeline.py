@@ -85,6 +85,24 @@ def test_timeline_grouped_by_corridor_equals_sums_computed_apart(api, figures):
         assert groups == expected[entry["year"]], entry["year"]
 
 
+def test_timeline_grouped_by_organisation_counts_each_role_apart(api, figures):
+    wapda = figures["ml1"].participations.get().organisation
+    factories.add_participant(figures["karot"], wapda, choices.ParticipationRole.FINANCIER)
+
+    body = api.get(URL, {"kind": "announced", "group_by": "organisation"}).json()
+
+    groups = {
+        entry["year"]: {(g["organisation"], g["role"]): g["amount_usd"] for g in entry["groups"]}
+        for entry in body["years"]
+    }
+    assert groups[2020] == {
+        ("china-three-gorges", "sponsor"): 1500000000,
+        ("wapda", "financier"): 1500000000,
+        ("wapda", "implementing-agency"): 6800000000,
+        (None, None): 1912000000,
+    }
+
+
 def test_timeline_grouped_by_status_uses_the_status_of_the_year_end(api, figures):
     body = api.get(URL, {"kind": "announced", "group_by": "status"}).json()
 
@@ -113,12 +131,12 @@ def test_timeline_takes_project_filters_and_hides_drafts(api, editor_api, figure
         (
             {"kind": "announced", "group_by": "corridor,status"},
             "group_by",
-            "Give at most one dimension of: corridor, pillar, sector, status, province, phase.",
+            "Give at most one dimension of: corridor, pillar, sector, status, province, phase, organisation.",
         ),
         (
             {"kind": "announced", "group_by": "year"},
             "group_by",
-            "Unknown dimension year. Allowed: corridor, pillar, sector, status, province, phase.",
+            "Unknown dimension year. Allowed: corridor, pillar, sector, status, province, phase, organisation.",
         ),
         (
             {"kind": "announced", "corridor": "blue"},
