@@ -9,6 +9,10 @@ from projects.models import Project
 from tests.bench.test_lean_serialization import synthetic_registry  # noqa: F401 (a fixture)
 
 
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def _endpoints():
     return run.endpoints(detail_slugs=["placeholder"], csv_runs=1)
 
@@ -24,11 +28,7 @@ def test_bench_baseline_returns_what_the_api_returns(client, settings, synthetic
     mismatches = []
     for api_path, baseline_path in zip(endpoint.api, endpoint.baseline, strict=True):
         api_reply, baseline_reply = client.get(api_path), client.get(baseline_path)
-        body = b"".join(api_reply.streaming_content) if api_reply.streaming else api_reply.content
-        baseline = (
-            b"".join(baseline_reply.streaming_content) if baseline_reply.streaming else baseline_reply.content
-        )
         assert (api_reply.status_code, baseline_reply.status_code) == (200, 200)
-        mismatches.append(endpoint.compare(body, baseline))
+        mismatches.append(endpoint.compare(_body(api_reply), _body(baseline_reply)))
 
     assert mismatches == [None] * len(endpoint.api)
