@@ -48,8 +48,10 @@ restore: venv
 	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/cpec-registry-<time>.json.gz"; exit 2; }
 	$(PY) manage.py restore_registry $(FILE)
 
+# ruff, then the layering contracts in .importlinter (registry imports no app, projects no indicators, ...).
 lint: venv
 	$(VENV)/bin/ruff check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 checks: venv
 	DJANGO_SETTINGS_MODULE=registry.test_settings $(PY) manage.py makemigrations --check --dry-run

@@ -356,8 +356,8 @@ def measure_memory(url: str) -> dict:
 def ensure_data(projects: int, observations: int, reseed: bool) -> None:
     from django.core.management import call_command
 
+    from bench import synthetic
     from indicators.models import Observation
-    from projects import synthetic
 
     call_command("migrate", interactive=False, verbosity=0)
     have_projects = synthetic.synthetic_projects().count()
@@ -372,7 +372,8 @@ def ensure_data(projects: int, observations: int, reseed: bool) -> None:
 
 
 def detail_slugs(count: int) -> list[str]:
-    from projects import choices, synthetic
+    from bench import synthetic
+    from projects import choices
 
     slugs = list(
         synthetic.synthetic_projects()

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 
 from indicators.models import Indicator, Observation
 from indicators.resources import ObservationResource
-from projects.admin import RegistryHistoryAdmin
-from projects.history import recorded_as_one_change
+from registry.admin_base import RegistryHistoryAdmin
+from registry.history import recorded_as_one_change
 from registry.imports import RegistryImportExportMixin
 
 

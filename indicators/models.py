@@ -11,8 +11,8 @@ from django.db.models import F, Q
 from indicators import choices
 from indicators.choices import SUBJECT_FIELD, SUBJECT_FIELDS, Scope
 from projects.choices import Publication
-from projects.history import TrackedHistory
 from projects.models import SLUG_VALIDATOR, Corridor, Project, Province, Source, name_link_rows
+from registry.history import TrackedHistory
 
 
 class Indicator(models.Model):

@@ -18,8 +18,8 @@ from django.db import transaction
 
 from indicators.models import Indicator, Observation
 from indicators.services import resolve_subject
-from projects.history import recorded_as_one_change
 from projects.models import Corridor, Source
+from registry.history import recorded_as_one_change
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures" / "indicators"
 INDICATOR_FIELDS = ("name", "description", "unit", "level", "dimension", "higher_is_better", "method")

@@ -22,3 +22,4 @@ class ProjectsConfig(AppConfig):
         from projects.feed import register_models
 
         register_models()
+        import projects.api.schema  # noqa: F401 (registers the schema extensions)

@@ -34,14 +34,6 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-class RuleSlugField(forms.CharField):
-    """A model's slug field in a form: the model's own validator (and message) checks it, as in the API, rather
-    than the form's generic "Enter a valid slug"."""
-
-    def __init__(self, *, allow_unicode: bool = False, **kwargs):
-        super().__init__(**kwargs)
-
-
 class SectorChoiceField(forms.ModelChoiceField):
     """Sectors labelled with their parent ("Energy › Hydropower") so the two levels read in one list."""
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from projects import choices
 from projects.display import format_money
-from projects.history import TrackedHistory
+from registry.history import TrackedHistory
 
 SLUG_VALIDATOR = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens.")
 HTTP_URL_VALIDATOR = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")

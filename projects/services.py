@@ -13,7 +13,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from projects import choices, rules
-from projects.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
 from projects.models import (
     Event,
     EventProject,
@@ -26,6 +25,7 @@ from projects.models import (
     Source,
     StatusChange,
 )
+from registry.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
 RATIO_PLACES = Decimal("0.0001")

@@ -91,7 +91,17 @@ INSTALLED_APPS = [
     "registry",
     "projects",
     "indicators",
+    # The benchmark's tools (manage.py seed_synthetic); no models, no URLs. No app imports it.
+    "bench",
 ]
+
+# The whole-registry backup (registry/backup.py, `make backup`): the apps whose every row it holds (besides auth,
+# knox, admin and registry), rows a migration creates in every database, and the model it reports first.
+REGISTRY_BACKUP = {
+    "APPS": ("projects", "indicators"),
+    "MIGRATION_ROWS": ("projects.province",),
+    "MAIN_MODEL": "projects.project",
+}
 
 MIDDLEWARE = [
     "registry.middleware.RejectNulBytesMiddleware",

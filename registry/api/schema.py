@@ -1,9 +1,7 @@
 """OpenAPI generation: every operation lists its error responses, and is tagged by its resource."""
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_basic_type, force_instance, is_list_serializer
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.plumbing import force_instance, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS
 
@@ -130,19 +128,6 @@ class RegistryAutoSchema(AutoSchema):
                 serializer = serializer.child
             item = self.resolve_serializer(serializer, "response").ref
             content[GEOJSON] = {"schema": feature_collection_schema(item)}
-
-
-class SourceReferenceFieldExtension(OpenApiSerializerFieldExtension):
-    """Sources are written as ids and read as objects."""
-
-    target_class = "projects.api.serializers.SourceReferenceField"
-
-    def map_serializer_field(self, auto_schema, direction):
-        if direction == "request":
-            return build_basic_type(OpenApiTypes.INT)
-        from projects.api.serializers import SourceSerializer
-
-        return auto_schema.resolve_serializer(SourceSerializer, direction).ref
 
 
 def sparse_responses_have_no_required_fields(result, generator, request, public):

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
 
+from bench import synthetic
 from indicators.models import Indicator, Observation
-from projects import choices, services, synthetic
+from projects import choices, services
 from projects.models import InvestmentFigure, Organisation, Participation, Project, Source, StatusChange
 from tests import factories
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from projects import choices, services
-from projects.history import recorded_as_one_change
 from projects.models import (
     Corridor,
     ExchangeRate,
@@ -29,6 +28,7 @@ from projects.models import (
     Source,
     StatusChange,
 )
+from registry.history import recorded_as_one_change
 from tests.factories import (
     OrganisationFactory,
     PillarFactory,

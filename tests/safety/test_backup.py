@@ -19,9 +19,10 @@ from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from projects import backup, choices, recovery, services
+from projects import choices, recovery, services
 from projects.models import Project, Province, StatusChange
 from projects.stats import DIMENSIONS
+from registry import backup
 from tests import factories
 from tests.api_fixtures import editor_user, token_client
 from tests.safety.sample import D, add_observation, build_project, run_as
@@ -275,7 +276,7 @@ def test_backup_keeps_microseconds_of_timestamps(tmp_path, db):
 
 
 def test_backup_default_path_is_in_the_backups_directory(monkeypatch, tmp_path, db):
-    from projects.management.commands import backup_registry
+    from registry.management.commands import backup_registry
 
     monkeypatch.setattr(backup_registry, "DEFAULT_DIRECTORY", tmp_path / "backups")
     out = io.StringIO()

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist
@@ -32,10 +33,13 @@ VERSION = 1
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 # Every model of these apps is backed up, but the excluded ones: content types and permissions are created by
 # ``migrate`` in every database (groups and users refer to them by natural key), sessions are disposable.
-BACKUP_APPS = ("auth", "knox", "admin", "registry", "projects", "indicators")
+# The apps themselves are named by the project's settings (REGISTRY_BACKUP), not here: this module knows no app.
+BACKUP_APPS = ("auth", "knox", "admin", "registry", *settings.REGISTRY_BACKUP["APPS"])
 EXCLUDED_MODELS = {"auth.permission"}
 # Rows a migration creates in every database: a restore finds them there and overwrites them with the backup's.
-MIGRATION_ROWS = {"projects.province"}
+MIGRATION_ROWS = set(settings.REGISTRY_BACKUP["MIGRATION_ROWS"])
+# The model an operator must not lose: listed first when a restore is refused, counted in the reports.
+MAIN_MODEL = settings.REGISTRY_BACKUP["MAIN_MODEL"]
 # The migrations of these apps decide the shape of the backed-up rows.
 SCHEMA_APPS = (*BACKUP_APPS, "contenttypes")
 CHUNK_SIZE = 1000
@@ -201,8 +205,8 @@ def non_empty_tables(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
 def check_empty(using: str = DEFAULT_DB_ALIAS) -> None:
     found = non_empty_tables(using)
     if found:
-        # Projects first: they are what an operator must not lose by restoring over them.
-        ordered = sorted(found.items(), key=lambda item: item[0] != "projects.project")
+        # The main model first (projects): it is what an operator must not lose by restoring over it.
+        ordered = sorted(found.items(), key=lambda item: item[0] != MAIN_MODEL)
         listing = ", ".join(f"{label} ({count})" for label, count in ordered)
         raise BackupError(
             f"Refusing to restore into a database that already holds data: {listing}. A restore never merges or "
@@ -212,10 +216,12 @@ def check_empty(using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def summary(counts: Counter) -> str:
-    """How many rows, and of those how many projects, history rows and users: for the commands' reports."""
+    """How many rows, and of those how many of the main model's (projects), history rows and users: for the
+    commands' reports."""
     history = sum(count for label, count in counts.items() if label.split(".")[1].startswith("historical"))
+    main = apps.get_model(MAIN_MODEL)._meta.verbose_name_plural
     return (
-        f"{sum(counts.values())} rows (projects: {counts['projects.project']}, history rows: {history}, "
+        f"{sum(counts.values())} rows ({main}: {counts[MAIN_MODEL]}, history rows: {history}, "
         f"users: {counts['auth.user']})"
     )
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from projects.backup import BackupError, summary, write_backup
+from registry.backup import BackupError, summary, write_backup
 
 DEFAULT_DIRECTORY = Path(settings.BASE_DIR) / "backups"
 

@@ -1,7 +1,7 @@
 """``manage.py seed_synthetic``: fill a scratch database with synthetic projects and observations for benchmarks.
 
 Refuses a database that holds real projects or observations unless ``--force``. Synthetic rows from an earlier run
-are replaced. See ``projects.synthetic`` for what is generated and how it is marked.
+are replaced. See ``bench.synthetic`` for what is generated and how it is marked.
 """
 
 import time
@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 
-from projects import synthetic
+from bench import synthetic
 
 
 def positive(text: str) -> int:

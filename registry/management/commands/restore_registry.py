@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.backup import BackupError, read_backup, restore_backup, summary
+from registry.backup import BackupError, read_backup, restore_backup, summary
 
 
 class Command(BaseCommand):

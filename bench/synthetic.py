@@ -18,6 +18,7 @@ from django.db import connections, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from indicators.models import Indicator, Observation
 from projects import choices, services
 from projects.models import (
     Corridor,
@@ -31,6 +32,7 @@ from projects.models import (
     Source,
     StatusChange,
 )
+from projects.seed import VOCABULARIES_FILE, load_vocabularies
 
 PREFIX = "synthetic-"
 SOURCE_TITLE = "Synthetic benchmark data"
@@ -188,13 +190,8 @@ def _create(model: type[Model], **fields) -> Model:
 def ensure_vocabularies() -> None:
     """Create the corridors, pillars and sectors that are missing (validated, with history): first from the
     vocabulary fixture (``projects.seed.load_vocabularies``), then, for anything still missing, from DOMAIN.md."""
-    try:
-        from projects.seed import VOCABULARIES_FILE, load_vocabularies
-    except ImportError:  # the seed loader is optional here
-        pass
-    else:
-        if VOCABULARIES_FILE.exists():
-            load_vocabularies()
+    if VOCABULARIES_FILE.exists():
+        load_vocabularies()
     corridors = {corridor.code: corridor for corridor in Corridor.objects.all()}
     for order, (code, name, aliases) in enumerate(CORRIDORS):
         if code not in corridors and not Corridor.objects.filter(name=name).exists():
@@ -215,7 +212,6 @@ def ensure_vocabularies() -> None:
 
 def ensure_indicators() -> list:
     """The synthetic indicators (created when missing); observations are written for these only."""
-    from indicators.models import Indicator
 
     indicators = []
     for code, name, unit, level, dimension in INDICATORS:
@@ -245,7 +241,6 @@ def synthetic_sources():
 
 
 def synthetic_observations():
-    from indicators.models import Observation
 
     return Observation.objects.filter(
         Q(indicator__code__startswith=PREFIX)
@@ -256,7 +251,6 @@ def synthetic_observations():
 
 def real_records() -> dict[str, int]:
     """Counts of records that are not synthetic and would be mixed with the synthetic ones."""
-    from indicators.models import Observation
 
     counts = {
         "projects": Project.objects.exclude(slug__startswith=PREFIX).count(),
@@ -280,7 +274,6 @@ def _raw_delete(queryset, using: str) -> int:
 
 def delete_synthetic(using: str = "default") -> dict[str, int]:
     """Remove every synthetic row (in dependency order); vocabularies stay."""
-    from indicators.models import Indicator
 
     projects = synthetic_projects()
     deleted = {"observations": _raw_delete(synthetic_observations(), using)}
@@ -675,7 +668,6 @@ def seed(
 
 
 def _seed(projects: int, observations: int, seed_value: int, using: str, log: Callable[[str], None]) -> dict:
-    from indicators.models import Observation
 
     rng = random.Random(seed_value)
     writer = RowWriter(using)
