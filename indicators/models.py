@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from indicators import choices
 from indicators.choices import SUBJECT_FIELD, SUBJECT_FIELDS, Scope
-from projects.choices import Publication
+from projects import rules
 from projects.models import SLUG_VALIDATOR, Corridor, Project, Province, Source, name_link_rows
 from registry.history import TrackedHistory
 
@@ -53,7 +53,7 @@ class Indicator(models.Model):
 class ObservationQuerySet(models.QuerySet):
     def public(self):
         """What anonymous readers may see: every observation except those about a project that is not published."""
-        return self.filter(~Q(scope=Scope.PROJECT) | Q(project__publication=Publication.PUBLISHED))
+        return self.filter(~Q(scope=Scope.PROJECT) | rules.published("project"))
 
 
 def _subject_matches_scope() -> Q:

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from projects import choices
+from projects import choices, rules
 from projects.display import format_money
 from registry.history import TrackedHistory
 
@@ -224,7 +224,7 @@ class Organisation(models.Model):
 
 class ProjectQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(publication=choices.Publication.PUBLISHED)
+        return self.filter(rules.published())
 
     def stale(self, today: datetime.date | None = None):
         return self.filter(stale_condition(today))

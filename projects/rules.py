@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from projects import choices
+
+
+def published(project_path: str = "") -> Q:
+    """What "public" means, in one place: the project (reached from the row through ``project_path``) is published.
+    ``projects.visibility`` decides who sees past it; querysets and aggregates filter with it."""
+    prefix = f"{project_path}__" if project_path else ""
+    return Q(**{f"{prefix}publication": choices.Publication.PUBLISHED})
+
 
 STATUS_RANK = {status: rank for rank, status in enumerate(choices.STATUS_LADDER)}
 ONE_PREFERRED_MESSAGE = (

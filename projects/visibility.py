@@ -11,7 +11,7 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from projects import choices
+from projects import rules
 from projects.models import (
     Event,
     ExchangeRate,
@@ -23,8 +23,6 @@ from projects.models import (
     StatusChange,
 )
 from registry.permissions import is_editor
-
-PUBLISHED = choices.Publication.PUBLISHED
 
 __all__ = [
     "is_editor",
@@ -42,12 +40,12 @@ __all__ = [
 
 def public_projects(queryset: QuerySet | None = None) -> QuerySet:
     queryset = Project.objects.all() if queryset is None else queryset
-    return queryset.filter(publication=PUBLISHED)
+    return queryset.filter(rules.published())
 
 
 def public_children(queryset: QuerySet, project_path: str = "project") -> QuerySet:
     """Rows that hang off a project (status changes, figures, participations...): public with their project."""
-    return queryset.filter(**{f"{project_path}__publication": PUBLISHED})
+    return queryset.filter(rules.published(project_path))
 
 
 def public_organisations(queryset: QuerySet | None = None) -> QuerySet:
@@ -59,7 +57,7 @@ def public_organisations(queryset: QuerySet | None = None) -> QuerySet:
 # What makes a source public: a published record that cites it. Each entry gives the ids of the sources cited by
 # public rows; apps that cite sources add theirs (``register_source_citation``), so this module needs none of them.
 _SOURCE_CITATIONS: list[Callable[[], QuerySet]] = [
-    lambda: Project.sources.through.objects.filter(project__publication=PUBLISHED).values("source_id"),
+    lambda: public_children(Project.sources.through.objects.all()).values("source_id"),
     lambda: public_children(StatusChange.objects.all()).values("source_id"),
     lambda: public_children(InvestmentFigure.objects.all()).values("source_id"),
     lambda: ExchangeRate.objects.values("source_id"),

@@ -3,11 +3,11 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
-from projects import choices
+from projects import rules
 from projects.api import serializers
 from projects.as_of import apply_as_of
 from projects.filtersets import (
@@ -43,7 +43,7 @@ from registry import feed
 from registry.api.changes import ChangeEntrySerializer
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
-PUBLISHED = Q(projects__publication=choices.Publication.PUBLISHED)
+PUBLISHED = rules.published("projects")
 PARTICIPANT_ORDER = ("role", "organisation__slug")
 
 
