@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 IMPORT_URL = reverse("admin:indicators_observation_import")
 PROCESS_URL = reverse("admin:indicators_observation_process_import")
+# A file may leave out the optional columns quote and is_preferred (most tests' files do); an export has them all.
 HEADER = "indicator,scope,subject,period_start,period_end,kind,value,source,note"
+FULL_HEADER = "indicator,scope,subject,period_start,period_end,kind,value,source,quote,is_preferred,note"
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +205,8 @@ def test_import_duplicate_rows_in_one_file_reported(admin_client, series):
     assert invalid_rows(response) == {
         2: {
             "__all__": [
-                "Row 1 already gives this observation (indicator, scope, subject, period and kind): give each one once."
+                "Row 1 already gives this observation (indicator, scope, subject, period, kind and source): "
+                "give each one once."
             ]
         }
     }
@@ -220,7 +223,8 @@ def test_import_wrong_header_reported_without_traceback(admin_client, series):
 
     assert [str(error.error) for error in response.context["result"].base_errors] == [
         "The file's header is wrong: unknown column(s) vlaue; missing column(s) subject, value. Expected the "
-        "columns: indicator, scope, subject, period_start, period_end, kind, value, source, note (required: "
+        "columns: indicator, scope, subject, period_start, period_end, kind, value, source, quote, is_preferred, note "
+        "(required: "
         "indicator, scope, subject, period_start, period_end, kind, value, source)."
     ]
     assert "Traceback" not in response.text
@@ -272,11 +276,12 @@ def test_export_uses_the_import_columns():
         kind="target",
         value=Decimal("60"),
         note="By 2030",
+        quote="60% clean energy by 2030",
     )
 
     dataset = ObservationResource().export()
 
-    assert dataset.headers == HEADER.split(",")
+    assert dataset.headers == FULL_HEADER.split(",")
     assert list(dataset[0]) == [
         "renewable-integration",
         "corridor",
@@ -286,6 +291,8 @@ def test_export_uses_the_import_columns():
         "target",
         "60",
         str(observation.source_id),
+        "60% clean energy by 2030",
+        "no",
         "By 2030",
     ]
 
@@ -378,7 +385,7 @@ def test_admin_pages_render(admin_client, series):
     statuses = [admin_client.get(url).status_code for url in urls]
 
     assert statuses == [200] * len(urls)
-    assert "indicator, scope, subject, period_start, period_end, kind, value, source, note" in (
+    assert "indicator, scope, subject, period_start, period_end, kind, value, source, quote, is_preferred, note" in (
         admin_client.get(IMPORT_URL).text
     )
 

@@ -11,7 +11,7 @@ import pytest
 from indicators.models import Indicator, Observation
 from indicators.seed import FIXTURES_DIR, SeedDataError, load_indicators
 from projects.models import Source
-from tests.factories import CorridorFactory, SourceFactory
+from tests.factories import CorridorFactory, SourceFactory, make_project
 
 CORRIDORS = ["growth", "livelihood", "innovation", "green", "connectivity"]
 REUTERS_FIREWALL_URL = (
@@ -30,9 +30,16 @@ def load_build_module():
 build = load_build_module()
 
 
+# The projects observations_more.csv has values about (the projects loader creates them before the indicators).
+SEED_PROJECTS = ["allama-iqbal-industrial-city", "rashakai-sez"]
+
+
 @pytest.fixture
 def corridors(db):
-    return {code: CorridorFactory(code=code) for code in CORRIDORS}
+    created = {code: CorridorFactory(code=code) for code in CORRIDORS}
+    for slug in SEED_PROJECTS:
+        make_project(slug=slug, corridor=created["growth"])
+    return created
 
 
 def history_rows() -> int:
@@ -86,7 +93,7 @@ def test_build_unknown_publisher_refused():
     }
 
     with pytest.raises(build.BuildError, match="classify the publisher 'Unknown Blog'"):
-        build.build_observations([row])
+        build.build_observations([("observations.csv", 2, row)])
 
 
 # --- loading --------------------------------------------------------------------------------------------------
@@ -96,16 +103,16 @@ def test_load_indicators_creates_every_row(corridors):
     counts = load_indicators()
 
     assert counts == {
-        "indicators_created": 22,
+        "indicators_created": 32,
         "indicators_skipped": 0,
-        "sources_created": 5,
+        "sources_created": 52,
         "sources_reused": 0,
-        "observations_created": 11,
+        "observations_created": 97,
         "observations_skipped": 0,
     }
-    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (22, 11, 5)
+    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (32, 97, 52)
     # One history entry per indicator, its corridors included.
-    assert (Indicator.history.count(), Indicator.history.filter(history_type="+").count()) == (22, 22)
+    assert (Indicator.history.count(), Indicator.history.filter(history_type="+").count()) == (32, 32)
 
 
 def test_load_indicators_keeps_definitions(corridors):
@@ -145,7 +152,7 @@ def test_load_indicators_sources_shared_and_partial_dates_first_day(corridors):
     assert (earth_news.url, earth_news.published_on, earth_news.kind) == ("", datetime.date(2026, 1, 1), "news")
     assert earth_news.observations.count() == 6
     assert Source.objects.get(publisher="International Growth Centre").published_on == datetime.date(2025, 4, 1)
-    target = Observation.objects.get(indicator__code="renewable-integration")
+    target = Observation.objects.get(indicator__code="renewable-integration", kind="target")
     assert (target.kind, target.value, target.source.publisher) == (
         "target",
         Decimal("60"),
@@ -161,13 +168,13 @@ def test_load_indicators_second_run_creates_and_changes_nothing(corridors):
 
     assert counts == {
         "indicators_created": 0,
-        "indicators_skipped": 22,
+        "indicators_skipped": 32,
         "sources_created": 0,
-        "sources_reused": 0,
+        "sources_reused": 52,
         "observations_created": 0,
-        "observations_skipped": 11,
+        "observations_skipped": 97,
     }
-    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (22, 11, 5)
+    assert (Indicator.objects.count(), Observation.objects.count(), Source.objects.count()) == (32, 97, 52)
     assert history_rows() == history_before
 
 
@@ -176,15 +183,15 @@ def test_load_indicators_reuses_existing_source_by_url(corridors):
 
     counts = load_indicators()
 
-    assert (counts["sources_created"], counts["sources_reused"]) == (4, 1)
-    assert Observation.objects.get(indicator__code="it-exports-usd").source == existing
+    assert (counts["sources_created"], counts["sources_reused"]) == (51, 1)
+    assert Observation.objects.get(indicator__code="it-exports-usd", period_start="2023-07-01").source == existing
     existing.refresh_from_db()
     assert existing.title == "Firewall cost (Reuters)"
 
 
 def test_load_indicators_leaves_rows_as_editors_made_them(corridors):
     load_indicators()
-    observation = Observation.objects.get(indicator__code="gdp-usd")
+    observation = Observation.objects.get(indicator__code="gdp-usd", period_start="2024-01-01")
     observation.value = Decimal("375")
     observation.save()
     Indicator.objects.filter(code="gdp-usd").update(unit="USD bn")
@@ -198,12 +205,12 @@ def test_load_indicators_leaves_rows_as_editors_made_them(corridors):
 
 def test_load_indicators_adds_only_what_is_missing(corridors):
     load_indicators()
-    Observation.objects.get(indicator__code="renewable-integration").delete()
+    Observation.objects.get(indicator__code="renewable-integration", kind="target").delete()
 
     counts = load_indicators()
 
-    assert (counts["observations_created"], counts["observations_skipped"], counts["sources_reused"]) == (1, 10, 1)
-    assert Observation.objects.get(indicator__code="renewable-integration").value == Decimal("60")
+    assert (counts["observations_created"], counts["observations_skipped"], counts["sources_reused"]) == (1, 96, 52)
+    assert Observation.objects.get(indicator__code="renewable-integration", kind="target").value == Decimal("60")
 
 
 def test_load_indicators_missing_corridor_fails_clearly_and_writes_nothing(db):
@@ -215,7 +222,8 @@ def test_load_indicators_missing_corridor_fails_clearly_and_writes_nothing(db):
 
     assert str(raised.value) == (
         "Missing corridor(s) green, used by indicator(s) electricity-reliability, tariff-predictability, "
-        "renewable-integration, power-circular-debt, solar-panel-imports: load the corridor vocabulary first."
+        "renewable-integration, power-circular-debt, solar-panel-imports, cpec-power-capacity-mw: load the corridor "
+        "vocabulary first."
     )
     assert (Indicator.objects.count(), Source.objects.count()) == (0, 0)
 
