@@ -483,6 +483,8 @@ OBSERVATION_COLUMNS = [
     "kind",
     "value",
     "source_id",
+    "quote",
+    "is_preferred",
     "note",
 ]
 
@@ -644,12 +646,14 @@ def _observation_rows(
     def rows() -> Iterator[tuple]:
         for (scope, province, corridor), (indicator, (start, end), kind) in rng.sample(shared, k=quota):
             value = Decimal(f"{rng.uniform(0, 1000):.2f}")
-            yield (indicator, scope, province, corridor, None, start, end, kind, value, rng.choice(sources), NOTE)
+            source = rng.choice(sources)
+            yield (indicator, scope, province, corridor, None, start, end, kind, value, source, "", False, NOTE)
         for position, project in enumerate(project_ids):
             count = average + (1 if position < extra else 0)
             for indicator, (start, end), kind in rng.sample(combos, k=count):
                 value = Decimal(f"{rng.uniform(0, 1000):.2f}")
-                yield (indicator, "project", None, None, project, start, end, kind, value, rng.choice(sources), NOTE)
+                source = rng.choice(sources)
+                yield (indicator, "project", None, None, project, start, end, kind, value, source, "", False, NOTE)
 
     return rows()
 

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from indicators import services
 from indicators.models import Indicator, Observation
 from indicators.resources import ObservationResource
 from registry.admin_base import RegistryHistoryAdmin
@@ -78,24 +79,40 @@ class ObservationAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
         "kind",
         "value_shown",
         "source",
+        "is_preferred",
     ]
     list_filter = [
         "indicator__level",
         "indicator__dimension",
         "scope",
         "kind",
+        "is_preferred",
         "indicator",
     ]
     list_select_related = ["indicator", "province", "corridor", "project", "source"]
-    search_fields = ["indicator__code", "indicator__name", "note", "source__title", "project__slug", "project__name"]
+    search_fields = [
+        "indicator__code",
+        "indicator__name",
+        "note",
+        "quote",
+        "source__title",
+        "project__slug",
+        "project__name",
+    ]
     autocomplete_fields = ["source", "project"]
     date_hierarchy = "period_start"
     fieldsets = [
         (None, {"fields": ["indicator", "kind", "value"]}),
         ("Subject", {"fields": ["scope", "province", "corridor", "project"]}),
         ("Period", {"fields": ["period_start", "period_end"]}),
-        ("Evidence", {"fields": ["source", "note"]}),
+        ("Evidence", {"fields": ["source", "quote", "is_preferred", "note"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        services.observation_save(observation=obj)
+
+    def delete_model(self, request, obj):
+        services.observation_delete(observation=obj)
 
     @admin.display(description="value", ordering="value")
     def value_shown(self, observation: Observation) -> str:

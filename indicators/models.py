@@ -63,16 +63,41 @@ def _subject_matches_scope() -> Q:
     return condition
 
 
+def _subject_key(scope: str) -> list[str]:
+    subject = SUBJECT_FIELD[scope]
+    return ["indicator", *([subject] if subject else []), "period_start", "period_end", "kind"]
+
+
 def _unique_per_scope(scope: str, message: str) -> models.UniqueConstraint:
     # One conditional constraint per scope: the subject columns are nullable and SQL treats NULLs as distinct, so a
-    # single constraint over all of them would never fire for national observations.
-    subject = SUBJECT_FIELD[scope]
+    # single constraint over all of them would never fire for national observations. Competing values (two sources
+    # giving the same indicator, subject, period and kind) are kept side by side: the source is part of the key.
     return models.UniqueConstraint(
-        fields=["indicator", *([subject] if subject else []), "period_start", "period_end", "kind"],
+        fields=[*_subject_key(scope), "source"],
         condition=Q(scope=scope),
         name=f"observation_unique_{scope}",
         violation_error_message=message,
     )
+
+
+def _one_preferred_per_scope(scope: str) -> models.UniqueConstraint:
+    # Partial unique index: at most one preferred value per (indicator, subject, period, kind).
+    return models.UniqueConstraint(
+        fields=_subject_key(scope),
+        condition=Q(scope=scope, is_preferred=True),
+        name=f"observation_one_preferred_{scope}",
+        violation_error_message=ONE_PREFERRED_MESSAGE,
+    )
+
+
+ONE_PREFERRED_MESSAGE = (
+    "Another value of this indicator, subject, period and kind is already preferred: unmark that one first "
+    "(at most one preferred value per indicator, subject, period and kind)."
+)
+DUPLICATE_SOURCE_MESSAGE = (
+    "This source already gives a value of this indicator for this subject, period and kind: correct that one "
+    "(a competing value needs another source)."
+)
 
 
 class Observation(models.Model):
@@ -97,6 +122,12 @@ class Observation(models.Model):
     kind = models.CharField(max_length=10, choices=choices.ObservationKind.choices)
     value = models.DecimalField(max_digits=20, decimal_places=6, help_text="In the indicator's unit.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="observations")
+    quote = models.TextField(blank=True, help_text="The source's exact words that state the value.")
+    is_preferred = models.BooleanField(
+        default=False,
+        help_text="The value the series and an indicator's latest value use when sources compete for the same "
+        "indicator, subject, period and kind (at most one).",
+    )
     note = models.TextField(blank=True)
     history = TrackedHistory()
 
@@ -119,19 +150,22 @@ class Observation(models.Model):
                 violation_error_message="The period cannot end before it starts.",
             ),
             _unique_per_scope(
-                Scope.NATIONAL, "This indicator already has a national observation of this kind for this period."
+                Scope.NATIONAL,
+                "This indicator already has a national observation of this kind for this period from this source.",
             ),
             _unique_per_scope(
                 Scope.PROVINCE,
-                "This indicator already has an observation of this kind for this province and period.",
+                "This indicator already has an observation of this kind for this province and period from this source.",
             ),
             _unique_per_scope(
                 Scope.CORRIDOR,
-                "This indicator already has an observation of this kind for this corridor and period.",
+                "This indicator already has an observation of this kind for this corridor and period from this source.",
             ),
             _unique_per_scope(
-                Scope.PROJECT, "This indicator already has an observation of this kind for this project and period."
+                Scope.PROJECT,
+                "This indicator already has an observation of this kind for this project and period from this source.",
             ),
+            *(_one_preferred_per_scope(scope) for scope in Scope.values),
         ]
         indexes = [
             models.Index(fields=["indicator", "scope", "period_start"], name="observation_series_idx"),
@@ -177,8 +211,40 @@ class Observation(models.Model):
                     )
         if self.period_start and self.period_end and self.period_end < self.period_start:
             errors["period_end"] = f"The period cannot end ({self.period_end}) before it starts ({self.period_start})."
+        if not errors:
+            errors.update(self._competing_value_errors())
         if errors:
             raise ValidationError(errors)
+
+    def same_key(self) -> "ObservationQuerySet":
+        """The other observations of this indicator, subject, period and kind: the values competing with this one."""
+        return Observation.objects.filter(
+            indicator_id=self.indicator_id,
+            scope=self.scope,
+            **{f"{name}_id": getattr(self, f"{name}_id") for name in SUBJECT_FIELDS},
+            period_start=self.period_start,
+            period_end=self.period_end,
+            kind=self.kind,
+        ).exclude(pk=self.pk)
+
+    def _competing_value_errors(self) -> dict[str, str]:
+        """The uniqueness rules as field errors (the constraints repeat them in the database): one value per
+        source, and at most one preferred value, per indicator, subject, period and kind."""
+        if (
+            self.indicator_id is None
+            or self.scope not in choices.Scope.values
+            or self.kind not in choices.ObservationKind.values
+            or not self.period_start
+            or not self.period_end
+        ):
+            return {}
+        errors = {}
+        others = self.same_key()
+        if self.source_id is not None and others.filter(source_id=self.source_id).exists():
+            errors["source"] = DUPLICATE_SOURCE_MESSAGE
+        if self.is_preferred and others.filter(is_preferred=True).exists():
+            errors["is_preferred"] = ONE_PREFERRED_MESSAGE
+        return errors
 
 
 name_link_rows(Indicator.corridors, "corridor")

@@ -10,15 +10,21 @@ Columns, one observation a row (the same names the API uses):
     kind          actual | target | baseline
     value         a number with a dot for decimals, in the indicator's unit
     source        the source's id in the registry, or its exact URL; the source must exist already
+    quote         optional: the source's exact words that state the value
+    is_preferred  optional: yes or no (empty is no); at most one preferred value per indicator, subject, period and
+                  kind. To move the flag, list the row that gives it up before the row that takes it.
     note          optional
 
-A row naming an existing observation (same indicator, scope, subject, period and kind) updates it; an identical row
-is skipped. Every row goes through the model's ``full_clean()`` (the API's rules); the file is read as CSV (comma
-or semicolon) or XLSX, imported in one transaction, and nothing at all is written when any row is invalid.
+A row naming an existing observation (same indicator, scope, subject, period, kind and source) updates it; an
+identical row is skipped. Two rows differing only by source are two competing values, both kept. An optional column
+left out of the file leaves what is stored as it is. Every row is written through ``indicators.services`` (the API's
+rules); the file is read as CSV (comma or semicolon) or XLSX, imported in one transaction, and nothing at all is
+written when any row is invalid.
 """
 
 from django.core.exceptions import ValidationError
 
+from indicators import services
 from indicators.choices import SUBJECT_FIELDS, ObservationKind, Scope
 from indicators.models import Indicator, Observation
 from indicators.services import resolve_subject
@@ -31,11 +37,25 @@ from registry.imports import (
     NumberWidget,
     RegistryResource,
     TextWidget,
+    YesNoWidget,
     column,
     text,
 )
 
-COLUMNS = ("indicator", "scope", "subject", "period_start", "period_end", "kind", "value", "source", "note")
+COLUMNS = (
+    "indicator",
+    "scope",
+    "subject",
+    "period_start",
+    "period_end",
+    "kind",
+    "value",
+    "source",
+    "quote",
+    "is_preferred",
+    "note",
+)
+OPTIONAL_COLUMNS = ("quote", "is_preferred", "note")
 
 
 class SubjectWidget(TextWidget):
@@ -67,11 +87,13 @@ class ObservationResource(RegistryResource):
     kind = column("kind", ChoiceWidget(ObservationKind.choices, noun="kind"))
     value = column("value", NumberWidget())
     source = column("source", SourceWidget())
+    quote = column("quote", TextWidget())
+    is_preferred = column("is_preferred", YesNoWidget())
     note = column("note", TextWidget())
 
-    natural_key = ("indicator", "scope", "subject", "period_start", "period_end", "kind")
-    required_columns = COLUMNS[:-1]
-    row_noun = "observation (indicator, scope, subject, period and kind)"
+    natural_key = ("indicator", "scope", "subject", "period_start", "period_end", "kind", "source")
+    required_columns = tuple(name for name in COLUMNS if name not in OPTIONAL_COLUMNS)
+    row_noun = "observation (indicator, scope, subject, period, kind and source)"
 
     class Meta:
         model = Observation
@@ -105,14 +127,7 @@ class ObservationResource(RegistryResource):
         return super().changes(instance, self._columns(values))
 
     def create(self, values):
-        observation = Observation(**self._columns(values))
-        observation.full_clean()
-        observation.save()
-        return observation
+        return services.observation_record(**self._columns(values))
 
     def update(self, instance, changes):
-        for name, value in changes.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        return instance
+        return services.observation_update(observation=instance, **changes)

@@ -1,9 +1,10 @@
 """Load the indicators seed data (fixtures/indicators/*.json, built from the shared CSVs) into the database.
 
 Create-or-skip, never update, like ``projects.seed``: indicators are matched by code, observations by (indicator,
-scope, subject, period, kind), sources by URL (or by title and publisher when they have none); what exists is left
-exactly as editors made it, so a second run creates nothing and changes nothing. Every row goes through
-``full_clean()``, all in one transaction. Corridors are not created here: they come from the vocabulary fixtures.
+scope, subject, period, kind, source), sources by URL (or by title and publisher when they have none); what exists is
+left exactly as editors made it, so a second run creates nothing and changes nothing. Every observation is written
+through ``indicators.services`` (``full_clean()``), all in one transaction.
+Corridors (and the projects observations are about) are not created here: they come from the earlier loaders.
 """
 
 import datetime
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from indicators import services
 from indicators.models import Indicator, Observation
 from indicators.services import resolve_subject
 from projects.models import Corridor, Source
@@ -122,21 +124,22 @@ def _load_observation(entry: dict, number: int, sources: dict[tuple, Source], co
         "period_start": datetime.date.fromisoformat(entry["period_start"]),
         "period_end": datetime.date.fromisoformat(entry["period_end"]),
         "kind": entry["kind"],
+        # Competing values of one indicator, subject, period and kind differ by their source.
+        "source": _source(entry["source"], sources, counts, where),
     }
     if Observation.objects.filter(**key).exists():
         counts["observations_skipped"] += 1
         return
-    observation = Observation(
-        **key,
-        value=Decimal(entry["value"]),
-        source=_source(entry["source"], sources, counts, where),
-        note=entry["note"],
-    )
     try:
-        observation.full_clean()
+        services.observation_record(
+            **key,
+            value=Decimal(entry["value"]),
+            quote=entry.get("quote", ""),
+            is_preferred=entry.get("is_preferred", False),
+            note=entry["note"],
+        )
     except ValidationError as error:
         raise _invalid(where, error) from error
-    observation.save()
     counts["observations_created"] += 1
 
 

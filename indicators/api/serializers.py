@@ -20,7 +20,19 @@ class ObservationPointSerializer(RegistryModelSerializer):
 
     class Meta:
         model = Observation
-        fields = ["id", "scope", "subject", "period_start", "period_end", "kind", "value", "source", "note"]
+        fields = [
+            "id",
+            "scope",
+            "subject",
+            "period_start",
+            "period_end",
+            "kind",
+            "value",
+            "source",
+            "quote",
+            "is_preferred",
+            "note",
+        ]
 
 
 class IndicatorSerializer(RegistryModelSerializer):
@@ -28,7 +40,8 @@ class IndicatorSerializer(RegistryModelSerializer):
         slug_field="code", many=True, queryset=Corridor.objects.all(), required=False, help_text="Corridor codes."
     )
     latest = serializers.SerializerMethodField(
-        help_text="The most recent actual national observation, or null when there is none."
+        help_text="The most recent actual national observation, or null when there is none. When sources compete "
+        "for that period, the preferred value, else the one from the latest-published source."
     )
     url = AbsoluteUrlField("indicator-detail", "code")
 
@@ -53,9 +66,15 @@ class IndicatorSerializer(RegistryModelSerializer):
         latest = getattr(indicator, "national_actuals", None)
         if latest is None:
             latest = list(
-                indicator.observations.filter(scope="national", kind="actual").order_by("-period_end", "-period_start")
+                indicator.observations.filter(scope="national", kind="actual")
+                .select_related("source")
+                .order_by("-period_end", "-period_start", "-id")
             )
-        return ObservationPointSerializer(latest[0]).data if latest else None
+        if not latest:
+            return None
+        period = (latest[0].period_start, latest[0].period_end)
+        newest = [point for point in latest if (point.period_start, point.period_end) == period]
+        return ObservationPointSerializer(services.preferred_values(newest)[0]).data
 
     def create(self, validated_data):
         corridors = validated_data.pop("corridors", [])
@@ -101,9 +120,14 @@ class ObservationSerializer(RegistryModelSerializer):
             "kind",
             "value",
             "source",
+            "quote",
+            "is_preferred",
             "note",
             "url",
         ]
+        # No unique-together validators from the constraints: the service's full_clean() names the field at fault
+        # (the source of a second value from one source, is_preferred of a second preferred value).
+        validators = []
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -131,18 +155,11 @@ class ObservationSerializer(RegistryModelSerializer):
 
     def create(self, validated_data):
         validated_data.update(self._subject_columns(validated_data))
-        observation = Observation(**validated_data)
-        observation.full_clean()
-        observation.save()
-        return observation
+        return services.observation_record(**validated_data)
 
     def update(self, instance, validated_data):
         validated_data.update(self._subject_columns(validated_data, instance))
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        return instance
+        return services.observation_update(observation=instance, **validated_data)
 
 
 class SeriesSerializer(serializers.Serializer):

@@ -8,11 +8,10 @@ from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from indicators import choices
+from indicators import choices, services
 from indicators.api import serializers
 from indicators.filtersets import IndicatorFilterSet, ObservationFilterSet
 from indicators.models import Indicator, Observation
-from indicators.services import resolve_subject
 from projects.visibility import is_editor, visible_projects
 from registry.api.pagination import CursorPagination
 from registry.api.views import RegistryModelViewSet
@@ -45,7 +44,7 @@ class IndicatorViewSet(RegistryModelViewSet):
     def get_queryset(self):
         national = (
             Observation.objects.filter(scope=choices.Scope.NATIONAL, kind=choices.ObservationKind.ACTUAL)
-            .select_related("province", "corridor", "project")
+            .select_related("province", "corridor", "project", "source")
             .order_by("-period_end", "-period_start", "-id")
         )
         return (
@@ -56,7 +55,9 @@ class IndicatorViewSet(RegistryModelViewSet):
 
     @extend_schema(
         summary="An indicator's time series for one subject",
-        description="Observations of one subject ordered by period (oldest first).",
+        description="Observations of one subject ordered by period (oldest first), one value per period and kind: "
+        "where sources compete, the preferred value, else the one from the latest-published source (the "
+        "observation list shows all of them).",
         filters=False,
         parameters=[
             OpenApiParameter(
@@ -84,16 +85,18 @@ class IndicatorViewSet(RegistryModelViewSet):
             )
         subject = request.query_params.get("subject", "")
         try:
-            columns = resolve_subject(scope=scope, subject=subject)
+            columns = services.resolve_subject(scope=scope, subject=subject)
         except DjangoValidationError as error:
             raise exceptions.ValidationError(error.message_dict) from None
         project = columns.get("project")
         if project is not None and not visible_projects(request.user).filter(pk=project.pk).exists():
             raise exceptions.ValidationError({"subject": [f"No project with slug {subject!r}."]})
-        points = indicator.observations.filter(scope=scope, **columns).select_related("province", "corridor", "project")
+        points = indicator.observations.filter(scope=scope, **columns).select_related(
+            "province", "corridor", "project", "source"
+        )
         if kind:
             points = points.filter(kind=kind)
-        points = points.order_by("period_start", "period_end", "kind", "id")
+        points = services.preferred_values(points.order_by("period_start", "period_end", "kind", "id"))
         return Response(
             {
                 "indicator": indicator.code,
@@ -130,3 +133,6 @@ class ObservationViewSet(RegistryModelViewSet):
 
     def get_queryset(self):
         return visible_observations(self.request.user).select_related("indicator", "province", "corridor", "project")
+
+    def perform_destroy(self, instance):
+        services.observation_delete(observation=instance)

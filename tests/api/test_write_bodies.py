@@ -99,7 +99,10 @@ def test_participant_with_unknown_or_read_only_key_is_refused(editor_api, regist
         ),
         ("/api/v1/organisations/", "slug, name, country, kind, website"),
         ("/api/v1/sources/", "title, publisher, url, published_on, accessed_on, kind"),
-        ("/api/v1/observations/", "indicator, scope, subject, period_start, period_end, kind, value, source, note"),
+        (
+            "/api/v1/observations/",
+            "indicator, scope, subject, period_start, period_end, kind, value, source, quote, is_preferred, note",
+        ),
     ],
 )
 def test_post_with_unknown_field_is_refused_on_every_write_endpoint(editor_api, registry, path, writable):

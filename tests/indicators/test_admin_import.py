@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from indicators.models import Indicator, Observation
+from indicators.models import ONE_PREFERRED_MESSAGE, Indicator, Observation
 from indicators.resources import ObservationResource
 from tests.factories import CorridorFactory, IndicatorFactory, ObservationFactory, SourceFactory, make_project
 
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 IMPORT_URL = reverse("admin:indicators_observation_import")
 PROCESS_URL = reverse("admin:indicators_observation_process_import")
+# A file may leave out the optional columns quote and is_preferred (most tests' files do); an export has them all.
 HEADER = "indicator,scope,subject,period_start,period_end,kind,value,source,note"
+FULL_HEADER = "indicator,scope,subject,period_start,period_end,kind,value,source,quote,is_preferred,note"
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +205,8 @@ def test_import_duplicate_rows_in_one_file_reported(admin_client, series):
     assert invalid_rows(response) == {
         2: {
             "__all__": [
-                "Row 1 already gives this observation (indicator, scope, subject, period and kind): give each one once."
+                "Row 1 already gives this observation (indicator, scope, subject, period, kind and source): "
+                "give each one once."
             ]
         }
     }
@@ -220,7 +223,8 @@ def test_import_wrong_header_reported_without_traceback(admin_client, series):
 
     assert [str(error.error) for error in response.context["result"].base_errors] == [
         "The file's header is wrong: unknown column(s) vlaue; missing column(s) subject, value. Expected the "
-        "columns: indicator, scope, subject, period_start, period_end, kind, value, source, note (required: "
+        "columns: indicator, scope, subject, period_start, period_end, kind, value, source, quote, is_preferred, note "
+        "(required: "
         "indicator, scope, subject, period_start, period_end, kind, value, source)."
     ]
     assert "Traceback" not in response.text
@@ -272,11 +276,12 @@ def test_export_uses_the_import_columns():
         kind="target",
         value=Decimal("60"),
         note="By 2030",
+        quote="60% clean energy by 2030",
     )
 
     dataset = ObservationResource().export()
 
-    assert dataset.headers == HEADER.split(",")
+    assert dataset.headers == FULL_HEADER.split(",")
     assert list(dataset[0]) == [
         "renewable-integration",
         "corridor",
@@ -286,6 +291,8 @@ def test_export_uses_the_import_columns():
         "target",
         "60",
         str(observation.source_id),
+        "60% clean energy by 2030",
+        "no",
         "By 2030",
     ]
 
@@ -378,7 +385,7 @@ def test_admin_pages_render(admin_client, series):
     statuses = [admin_client.get(url).status_code for url in urls]
 
     assert statuses == [200] * len(urls)
-    assert "indicator, scope, subject, period_start, period_end, kind, value, source, note" in (
+    assert "indicator, scope, subject, period_start, period_end, kind, value, source, quote, is_preferred, note" in (
         admin_client.get(IMPORT_URL).text
     )
 
@@ -520,3 +527,132 @@ def test_import_row_missing_its_trailing_empty_cells_is_read(admin_client, serie
     response = preview(admin_client, csv_file(row))
 
     assert response.context["result"].totals["new"] == 1
+
+
+# --- competing values: quote and preferred flag ------------------------------------------------------------------
+
+
+def test_import_two_values_differing_only_by_source_both_kept(admin_client, series):
+    source, web_source = series["source"].pk, series["web_source"].pk
+    upload = csv_file(
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{source},Per BOI,yes,Official",
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,45,https://example.org/boi-2026,45 zones,no,",
+        header=FULL_HEADER,
+    )
+
+    response = confirm(admin_client, preview(admin_client, upload))
+
+    assert response.status_code == 302
+    assert sorted(Observation.objects.values_list("value", "source_id", "is_preferred", "quote", "note")) == [
+        (Decimal("44"), source, True, "Per BOI", "Official"),
+        (Decimal("45"), web_source, False, "45 zones", ""),
+    ]
+
+
+def test_import_second_preferred_value_reported_on_its_column(admin_client, series):
+    ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 1, 31),
+        source=series["source"],
+        is_preferred=True,
+    )
+    upload = csv_file(
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,45,https://example.org/boi-2026,,yes,",
+        header=FULL_HEADER,
+    )
+
+    response = preview(admin_client, upload)
+
+    assert invalid_rows(response) == {1: {"is_preferred": [ONE_PREFERRED_MESSAGE]}}
+    assert Observation.objects.count() == 1
+
+
+def test_import_moves_the_preferred_flag_when_the_row_giving_it_up_comes_first(admin_client, series):
+    first = ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 1, 31),
+        value=Decimal("44"),
+        source=series["source"],
+        is_preferred=True,
+    )
+    upload = csv_file(
+        f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,44,{series['source'].pk},no",
+        "approved-sez-count,national,,2026-01-01,2026-01-31,actual,45,https://example.org/boi-2026,yes",
+        header="indicator,scope,subject,period_start,period_end,kind,value,source,is_preferred",
+    )
+
+    response = confirm(admin_client, preview(admin_client, upload))
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.is_preferred is False
+    assert Observation.objects.get(is_preferred=True).source == series["web_source"]
+
+
+def test_import_without_the_preferred_column_keeps_the_stored_flag(admin_client, series):
+    observation = ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 1, 31),
+        value=Decimal("44"),
+        source=series["source"],
+        is_preferred=True,
+        quote="44 zones",
+    )
+    upload = csv_file(f"approved-sez-count,national,,2026-01-01,2026-01-31,actual,46,{series['source'].pk},")
+
+    confirm(admin_client, preview(admin_client, upload))
+
+    observation.refresh_from_db()
+    assert (observation.value, observation.is_preferred, observation.quote) == (Decimal("46"), True, "44 zones")
+
+
+def test_observation_admin_form_refuses_second_preferred_value(admin_client, series):
+    ObservationFactory(
+        indicator=series["indicator"],
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 1, 31),
+        source=series["source"],
+        is_preferred=True,
+    )
+
+    response = admin_client.post(
+        reverse("admin:indicators_observation_add"),
+        {
+            "indicator": series["indicator"].pk,
+            "kind": "actual",
+            "value": "45",
+            "scope": "national",
+            "period_start": "2026-01-01",
+            "period_end": "2026-01-31",
+            "source": series["web_source"].pk,
+            "quote": "45 zones",
+            "is_preferred": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"is_preferred": [ONE_PREFERRED_MESSAGE]}
+    assert Observation.objects.count() == 1
+
+
+def test_observation_admin_form_saves_quote_and_preferred_flag(admin_client, series):
+    response = admin_client.post(
+        reverse("admin:indicators_observation_add"),
+        {
+            "indicator": series["indicator"].pk,
+            "kind": "actual",
+            "value": "45",
+            "scope": "national",
+            "period_start": "2026-01-01",
+            "period_end": "2026-01-31",
+            "source": series["web_source"].pk,
+            "quote": "45 zones",
+            "is_preferred": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(Observation.objects.values_list("quote", "is_preferred")) == [("45 zones", True)]

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from indicators.models import Indicator, Observation
+from indicators import services
+from indicators.models import DUPLICATE_SOURCE_MESSAGE, ONE_PREFERRED_MESSAGE, Indicator, Observation
 from tests.factories import (
     CorridorFactory,
     IndicatorFactory,
@@ -206,29 +207,105 @@ def test_indicator_code_must_be_a_slug():
 # --- uniqueness per scope -------------------------------------------------------------------------------------
 
 
-def test_observation_duplicate_national_refused_although_subject_is_null():
+def test_observation_duplicate_national_same_source_refused_although_subject_is_null():
     first = ObservationFactory()
-    duplicate = unsaved_observation(indicator=first.indicator, value=Decimal("2"))
+    duplicate = unsaved_observation(indicator=first.indicator, source=first.source, value=Decimal("2"))
 
     assert_refused_by_database(duplicate)
 
 
-def test_observation_clean_duplicate_national_explains():
+def test_observation_clean_duplicate_national_same_source_names_the_source():
     first = ObservationFactory()
-    duplicate = unsaved_observation(indicator=first.indicator, value=Decimal("2"))
+    duplicate = unsaved_observation(indicator=first.indicator, source=first.source, value=Decimal("2"))
 
-    assert clean_errors(duplicate) == {
-        "__all__": ["This indicator already has a national observation of this kind for this period."]
-    }
+    assert clean_errors(duplicate) == {"source": [DUPLICATE_SOURCE_MESSAGE]}
 
 
 @pytest.mark.parametrize("scope", ["province", "corridor", "project"])
-def test_observation_duplicate_per_subject_refused(subjects, scope):
+def test_observation_duplicate_per_subject_same_source_refused(subjects, scope):
     first = ObservationFactory(scope=scope, **{scope: subjects[scope]})
-    duplicate = unsaved_observation(indicator=first.indicator, scope=scope, **{scope: subjects[scope]})
+    duplicate = unsaved_observation(
+        indicator=first.indicator, scope=scope, source=first.source, **{scope: subjects[scope]}
+    )
 
-    assert list(clean_errors(duplicate)) == ["__all__"]
+    assert list(clean_errors(duplicate)) == ["source"]
     assert_refused_by_database(duplicate)
+
+
+@pytest.mark.parametrize("scope", ["national", "province", "corridor", "project"])
+def test_observation_competing_value_from_another_source_accepted(subjects, scope):
+    subject = {scope: subjects[scope]} if scope != "national" else {}
+    first = ObservationFactory(scope=scope, **subject)
+    competing = unsaved_observation(indicator=first.indicator, scope=scope, value=Decimal("2"), **subject)
+
+    competing.full_clean()
+    competing.save()
+
+    assert first.indicator.observations.count() == 2
+
+
+@pytest.mark.parametrize("scope", ["national", "province", "corridor", "project"])
+def test_observation_second_preferred_value_refused(subjects, scope):
+    subject = {scope: subjects[scope]} if scope != "national" else {}
+    first = ObservationFactory(scope=scope, is_preferred=True, **subject)
+    competing = unsaved_observation(indicator=first.indicator, scope=scope, is_preferred=True, **subject)
+
+    assert clean_errors(competing) == {"is_preferred": [ONE_PREFERRED_MESSAGE]}
+    assert_refused_by_database(competing)
+
+
+def test_observation_preferred_in_other_period_or_kind_accepted():
+    first = ObservationFactory(is_preferred=True)
+    others = [
+        unsaved_observation(indicator=first.indicator, is_preferred=True, kind="target"),
+        unsaved_observation(indicator=first.indicator, is_preferred=True, period_end=datetime.date(2025, 6, 30)),
+    ]
+
+    for observation in others:
+        observation.full_clean()
+        observation.save()
+
+    assert first.indicator.observations.filter(is_preferred=True).count() == 3
+
+
+def test_observation_record_service_refuses_second_preferred_and_writes_nothing():
+    first = ObservationFactory(is_preferred=True)
+
+    with pytest.raises(ValidationError) as raised:
+        services.observation_record(
+            indicator=first.indicator,
+            scope="national",
+            period_start=first.period_start,
+            period_end=first.period_end,
+            kind="actual",
+            value=Decimal("5"),
+            source=SourceFactory(),
+            is_preferred=True,
+        )
+
+    assert raised.value.message_dict == {"is_preferred": [ONE_PREFERRED_MESSAGE]}
+    assert Observation.objects.count() == 1
+
+
+def test_observation_update_service_refuses_same_source_as_competitor():
+    first = ObservationFactory()
+    competing = ObservationFactory(indicator=first.indicator, value=Decimal("2"))
+
+    with pytest.raises(ValidationError) as raised:
+        services.observation_update(observation=competing, source=first.source)
+
+    assert raised.value.message_dict == {"source": [DUPLICATE_SOURCE_MESSAGE]}
+    competing.refresh_from_db()
+    assert competing.source_id != first.source_id
+
+
+def test_observation_update_service_keeps_its_own_preferred_flag():
+    observation = ObservationFactory(is_preferred=True)
+
+    services.observation_update(observation=observation, value=Decimal("3"), quote="three zones")
+
+    observation.refresh_from_db()
+    assert (observation.value, observation.quote, observation.is_preferred) == (Decimal("3"), "three zones", True)
 
 
 def test_observation_same_period_other_province_kind_or_period_accepted():

@@ -297,8 +297,8 @@ def test_load_seed_data_command_reports_what_it_did(seeded, db):
         "sectors 0 created, 21 skipped",
         "projects.seed.load_projects: sources 0 created, 223 skipped; organisations 0 created, 69 skipped; "
         "projects 0 created, 62 skipped",
-        "indicators.seed.load_indicators: indicators 0 created, 22 skipped; sources 0 created, 0 reused; "
-        "observations 0 created, 11 skipped",
+        "indicators.seed.load_indicators: indicators 0 created, 32 skipped; sources 0 created, 52 reused; "
+        "observations 0 created, 97 skipped",
         "Seed data already loaded.",
     ]
 
