@@ -358,6 +358,8 @@ OBSERVATION_VALUES = [
     "value",
     "source_id",
     "note",
+    "quote",
+    "is_preferred",
 ]
 
 
@@ -386,6 +388,8 @@ def observation_list(request):
             "value": row["value"],
             "source": row["source_id"],
             "note": row["note"],
+            "quote": row["quote"],
+            "is_preferred": row["is_preferred"],
             "url": f"{base_url}{row['id']}/",
         }
         for row in queryset.order_by("period_start", "id").values(*OBSERVATION_VALUES)[:size]
