@@ -168,8 +168,17 @@ def project_detail(request, slug: str):
 
     history = StatusChange.objects.filter(project_id=row["id"]).order_by("date", "id")
     data["status_history"] = [
-        {"id": item["id"], "status": item["status"], "date": item["date"], "note": item["note"], "source": source(item)}
-        for item in history.values("id", "status", "date", "note", *(f"source__{name}" for name in SOURCE_VALUES))
+        {
+            "id": item["id"],
+            "status": item["status"],
+            "date": item["date"],
+            "note": item["note"],
+            "quote": item["quote"],
+            "source": source(item),
+        }
+        for item in history.values(
+            "id", "status", "date", "note", "quote", *(f"source__{name}" for name in SOURCE_VALUES)
+        )
     ]
     claims = InvestmentFigure.objects.filter(project_id=row["id"]).order_by("kind", "as_of", "id")
     claim_values = [
@@ -203,17 +212,18 @@ def project_detail(request, slug: str):
         {
             **{name: item[name] for name in claim_values},
             "note": item["note"],
+            "quote": item["quote"],
             "source": source(item),
             "exchange_rate": rate(item),
         }
         for item in claims.values(
-            *claim_values, "note", *(f"source__{name}" for name in SOURCE_VALUES), *rate_values, *rate_sources
+            *claim_values, "note", "quote", *(f"source__{name}" for name in SOURCE_VALUES), *rate_values, *rate_sources
         )
     ]
     data["external_ids"] = list(
         ExternalIdentifier.objects.filter(project_id=row["id"])
         .order_by("scheme", "value")
-        .values("scheme", "value", "url")
+        .values("scheme", "value", "url", "quote")
     )
     links = EventProject.objects.filter(project_id=row["id"]).order_by("event__date", "event__slug", "role")
     data["events"] = [

@@ -420,6 +420,9 @@ class StatusChange(models.Model):
     date = models.DateField()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="status_changes")
     note = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the source that states this, word for word (so a reader can check it)."
+    )
     history = TrackedHistory()
 
     class Meta:
@@ -498,6 +501,9 @@ class InvestmentFigure(models.Model):
     as_of = models.DateField(help_text="The date the figure refers to.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="investments")
     note = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the source that states this, word for word (so a reader can check it)."
+    )
     is_preferred = models.BooleanField(default=False, help_text="The figure to use as the project's headline.")
     created_at = models.DateTimeField(auto_now_add=True)
     history = TrackedHistory()
@@ -614,6 +620,9 @@ class ExternalIdentifier(models.Model):
     scheme = models.CharField(max_length=20, choices=choices.IdentifierScheme.choices)
     value = models.CharField(max_length=200)
     url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the linked page that ties the identifier to the project, word for word."
+    )
     history = TrackedHistory()
 
     class Meta:
@@ -690,6 +699,9 @@ class Event(models.Model):
     )
     place = models.CharField(max_length=200, blank=True)
     summary = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of a source that dates the event, word for word (so a reader can check it)."
+    )
     sources = models.ManyToManyField(Source, related_name="events", help_text="One or more sources.")
     projects = models.ManyToManyField(Project, through="EventProject", related_name="events")
     history = TrackedHistory(m2m_fields=[sources])

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from projects import services
 from projects.models import (
     Corridor,
+    Event,
     ExternalIdentifier,
     Organisation,
     Participation,
@@ -273,6 +274,7 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
             date=_date(change["date"]),
             source=_source(sources, change["source_url"]),
             note=change.get("note", ""),
+            quote=change.get("quote", ""),
         )
     for figure in record.get("investments", []):
         services.investment_figure_record(
@@ -283,6 +285,7 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
             as_of=_date(figure["as_of"]),
             source=_source(sources, figure["source_url"]),
             note=figure.get("note", ""),
+            quote=figure.get("quote", ""),
             is_preferred=figure.get("is_preferred", False),
         )
     for participation in record.get("participations", []):
@@ -298,8 +301,84 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
         row.save()
     for identifier in record.get("external_ids", []):
         row = ExternalIdentifier(
-            project=project, scheme=identifier["scheme"], value=identifier["value"], url=identifier.get("url", "")
+            project=project,
+            scheme=identifier["scheme"],
+            value=identifier["value"],
+            url=identifier.get("url", ""),
+            quote=identifier.get("quote", ""),
         )
         row.full_clean()
         row.save()
     return project
+
+
+# --- governance events ----------------------------------------------------------------------------------------
+
+
+def load_events(path: Path | None = None) -> dict[str, int]:
+    """Create the governance events of the seed data that do not exist yet (matched by slug), through
+    ``services.event_create`` with their sources and the projects they concern.
+
+    Needs the projects and sources (``load_projects``). An event whose slug exists is skipped whole, links
+    included. Each event is created in its own transaction; refusals are reported together, after the others.
+    """
+    path = path or PROJECTS_FILE
+    data = _read(path)
+    if not isinstance(data, dict) or not isinstance(data.get("events", []), list):
+        raise SeedDataError(f"{path}: expected an object whose 'events' is a list.")
+    counts: Counter = Counter()
+    refused = []
+    for record in data.get("events", []):
+        slug = record.get("slug") if isinstance(record, dict) else None
+        if not slug:
+            raise SeedDataError(f"{path}: an event record without a slug: {str(record)[:200]}")
+        if Event.objects.filter(slug=slug).exists():
+            counts["events_skipped"] += 1
+            continue
+        try:
+            with transaction.atomic():
+                _create_event(record)
+        except ValidationError as error:
+            refused.append(f"{slug}: {_describe(error)}")
+            continue
+        except SeedDataError as error:
+            refused.append(f"{slug}: {error}")
+            continue
+        except (KeyError, TypeError, ValueError) as error:
+            refused.append(f"{slug}: malformed record ({error!r})")
+            continue
+        counts["events_created"] += 1
+    if refused:
+        raise SeedDataError(
+            f"{len(refused)} event(s) of {path} refused by the registry's rules "
+            f"({counts['events_created']} created, {counts['events_skipped']} already there):\n  "
+            + "\n  ".join(refused)
+        )
+    return _result(counts, ["events"])
+
+
+def _create_event(record: dict) -> Event:
+    sources = []
+    for url in record["sources"]:
+        source = Source.objects.filter(url=url).first()
+        if source is None:
+            raise SeedDataError(f"cites {url}, which is not loaded (load the projects first).")
+        sources.append(source)
+    links = []
+    for link in record.get("projects", []):
+        project = Project.objects.filter(slug=link["project"]).first()
+        if project is None:
+            raise SeedDataError(f"names project {link['project']!r}, which is not loaded.")
+        links.append({"project": project, "role": link["role"], "note": link.get("note", "")})
+    return services.event_create(
+        slug=record["slug"],
+        kind=record["kind"],
+        title=record["title"],
+        date=_date(record["date"]),
+        date_precision=record["date_precision"],
+        place=record.get("place", ""),
+        summary=record.get("summary", ""),
+        quote=record.get("quote", ""),
+        sources=sources,
+        projects=links,
+    )

@@ -439,9 +439,11 @@ def _clean_status_change(status_change: StatusChange, entries) -> None:
 
 
 @transaction.atomic
-def status_change_record(*, project: Project, status: str, date: Any, source: Source, note: str = "") -> StatusChange:
+def status_change_record(
+    *, project: Project, status: str, date: Any, source: Source, note: str = "", quote: str = ""
+) -> StatusChange:
     lock_project(project.pk)
-    status_change = StatusChange(project=project, status=status, date=date, source=source, note=note)
+    status_change = StatusChange(project=project, status=status, date=date, source=source, note=note, quote=quote)
     _clean_status_change(status_change, history_with)
     status_change.save()
     project_refresh_derived(project)
@@ -519,6 +521,7 @@ INVESTMENT_FIELDS = (
     "as_of",
     "source",
     "note",
+    "quote",
     "is_preferred",
 )
 

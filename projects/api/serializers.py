@@ -166,7 +166,7 @@ class ParticipantSerializer(RegistryModelSerializer):
 class ExternalIdentifierSerializer(RegistryModelSerializer):
     class Meta:
         model = ExternalIdentifier
-        fields = ["scheme", "value", "url"]
+        fields = ["scheme", "value", "url", "quote"]
 
 
 class VisibleProjectFieldMixin:
@@ -200,7 +200,7 @@ class StatusChangeSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
 
     class Meta:
         model = StatusChange
-        fields = ["id", "project", "status", "date", "source", "note"]
+        fields = ["id", "project", "status", "date", "source", "note", "quote"]
 
     def create(self, validated_data):
         return services.status_change_record(**validated_data)
@@ -237,6 +237,7 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
             "as_of",
             "source",
             "note",
+            "quote",
             "is_preferred",
         ]
         read_only_fields = ["amount_usd_converted"]
@@ -263,7 +264,7 @@ class StatusHistoryEntrySerializer(RegistryModelSerializer):
 
     class Meta:
         model = StatusChange
-        fields = ["id", "status", "date", "note", "source"]
+        fields = ["id", "status", "date", "note", "quote", "source"]
 
 
 class InvestmentClaimSerializer(RegistryModelSerializer):
@@ -288,6 +289,7 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
             "as_of",
             "is_preferred",
             "note",
+            "quote",
             "source",
         ]
 
@@ -365,7 +367,19 @@ class EventSerializer(RegistryModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["slug", "kind", "title", "date", "date_precision", "place", "summary", "sources", "projects", "url"]
+        fields = [
+            "slug",
+            "kind",
+            "title",
+            "date",
+            "date_precision",
+            "place",
+            "summary",
+            "quote",
+            "sources",
+            "projects",
+            "url",
+        ]
         read_only_fields = ["date_precision"]
 
     def validate_projects(self, links):

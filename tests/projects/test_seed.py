@@ -28,7 +28,7 @@ def seeded(django_db_setup, django_db_blocker):
     Each test still runs in its own savepoint (the ``db`` fixture), so what a test writes is undone after it.
     """
     with django_db_blocker.unblock(), transaction.atomic():
-        counts = {**seed.load_vocabularies(), **seed.load_projects()}
+        counts = {**seed.load_vocabularies(), **seed.load_projects(), **seed.load_events()}
         yield counts
         transaction.set_rollback(True)
 
@@ -77,20 +77,23 @@ def test_load_seed_data_on_empty_database_creates_every_record(seeded):
         "pillars_skipped": 0,
         "sectors_created": 21,
         "sectors_skipped": 0,
-        "sources_created": 223,
+        "sources_created": 306,
         "sources_skipped": 0,
         "organisations_created": 69,
         "organisations_skipped": 0,
-        "projects_created": 62,
+        "projects_created": 77,
         "projects_skipped": 0,
+        "events_created": 25,
+        "events_skipped": 0,
     }
 
 
-def test_seed_projects_are_published_except_the_non_cpec_control_record(seeded, db):
-    assert Project.objects.count() == 62
-    assert Project.objects.published().count() == 61
-    assert list(Project.objects.filter(publication=choices.Publication.DRAFT).values_list("slug", flat=True)) == [
-        "chashma-nuclear-unit-5"
+def test_seed_projects_are_published_except_the_records_not_known_to_be_cpec(seeded, db):
+    assert Project.objects.count() == 77
+    assert Project.objects.published().count() == 75
+    assert sorted(Project.objects.filter(publication=choices.Publication.DRAFT).values_list("slug", flat=True)) == [
+        "chashma-nuclear-unit-5",
+        "mahl-hydropower-project",
     ]
 
 
@@ -211,15 +214,16 @@ def test_seed_history_keeps_the_registry_rules_where_the_data_would_break_them(s
 
 
 def test_seed_statuses_follow_the_mapping(seeded, db):
-    statuses = dict.fromkeys(choices.Status.values, 0)
+    statuses = dict.fromkeys(["", *choices.Status.values], 0)
     for status in Project.objects.values_list("status", flat=True):
         statuses[status] += 1
 
     assert statuses == {
-        "pipeline": 7,
-        "mou": 4,
+        "": 5,  # the sources give no dated status (three undated, two none)
+        "pipeline": 13,
+        "mou": 7,
         "implementation": 12,
-        "operational": 36,
+        "operational": 37,
         "suspended": 2,
         "cancelled": 1,
     }
@@ -235,9 +239,15 @@ def test_seed_figures_and_status_changes_cite_their_projects_sources(seeded, db)
     ]
 
     assert uncited == []
-    assert StatusChange.objects.count() == 123
-    assert InvestmentFigure.objects.count() == 75
-    assert Project.objects.filter(status="").count() == 0
+    assert StatusChange.objects.count() == 136
+    assert InvestmentFigure.objects.count() == 80
+    assert sorted(Project.objects.filter(status="").values_list("slug", flat=True)) == [
+        "balochistan-solar-lighting-units",
+        "bolan-medical-complex-emergency-centre",
+        "gwadar-fishermen-boat-engines",
+        "gwadar-fresh-water-treatment-and-supply",
+        "khuzdar-panjgur-transmission-line",
+    ]
 
 
 def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
@@ -254,7 +264,7 @@ def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
 def test_seed_second_load_creates_and_changes_nothing(seeded, db):
     before = snapshot()
 
-    counts = {**seed.load_vocabularies(), **seed.load_projects()}
+    counts = {**seed.load_vocabularies(), **seed.load_projects(), **seed.load_events()}
 
     assert counts == {
         "corridors_created": 0,
@@ -264,11 +274,13 @@ def test_seed_second_load_creates_and_changes_nothing(seeded, db):
         "sectors_created": 0,
         "sectors_skipped": 21,
         "sources_created": 0,
-        "sources_skipped": 223,
+        "sources_skipped": 306,
         "organisations_created": 0,
         "organisations_skipped": 69,
         "projects_created": 0,
-        "projects_skipped": 62,
+        "projects_skipped": 77,
+        "events_created": 0,
+        "events_skipped": 25,
     }
     assert snapshot() == before
 
@@ -295,8 +307,9 @@ def test_load_seed_data_command_reports_what_it_did(seeded, db):
     assert out.getvalue().splitlines() == [
         "projects.seed.load_vocabularies: corridors 0 created, 5 skipped; pillars 0 created, 5 skipped; "
         "sectors 0 created, 21 skipped",
-        "projects.seed.load_projects: sources 0 created, 223 skipped; organisations 0 created, 69 skipped; "
-        "projects 0 created, 62 skipped",
+        "projects.seed.load_projects: sources 0 created, 306 skipped; organisations 0 created, 69 skipped; "
+        "projects 0 created, 77 skipped",
+        "projects.seed.load_events: events 0 created, 25 skipped",
         "indicators.seed.load_indicators: indicators 0 created, 22 skipped; sources 0 created, 0 reused; "
         "observations 0 created, 11 skipped",
         "Seed data already loaded.",
