@@ -22,6 +22,7 @@ from projects import services
 from projects.models import (
     Corridor,
     Event,
+    ExchangeRate,
     ExternalIdentifier,
     Organisation,
     Participation,
@@ -180,8 +181,10 @@ def load_projects(path: Path | None = None) -> dict[str, int]:
                 )
                 for entry in data["organisations"]
             }
+            for entry in data.get("exchange_rates", []):
+                _exchange_rate(entry, sources, counts)
     except (KeyError, TypeError, ValueError) as error:
-        raise SeedDataError(f"{path}: malformed source or organisation entry ({error!r}).") from None
+        raise SeedDataError(f"{path}: malformed source, organisation or exchange-rate entry ({error!r}).") from None
 
     refused = []
     for record in data["projects"]:
@@ -210,7 +213,26 @@ def load_projects(path: Path | None = None) -> dict[str, int]:
             f"({counts['projects_created']} created, {counts['projects_skipped']} already there):\n  "
             + "\n  ".join(refused)
         )
-    return _result(counts, ["sources", "organisations", "projects"])
+    return _result(counts, ["sources", "organisations", "exchange_rates", "projects"])
+
+
+def _exchange_rate(entry: dict, sources: dict[str, Source], counts: Counter) -> None:
+    """Create-or-skip a rate by currency and year, through ``services.exchange_rate_save``; before the projects,
+    whose figures it converts."""
+    if ExchangeRate.objects.filter(currency=entry["currency"], year=entry["year"]).exists():
+        counts["exchange_rates_skipped"] += 1
+        return
+    rate = ExchangeRate(
+        currency=entry["currency"],
+        year=entry["year"],
+        usd_per_unit=Decimal(entry["usd_per_unit"]),
+        source=_source(sources, entry["source_url"]),
+    )
+    try:
+        services.exchange_rate_save(rate=rate)
+    except ValidationError as error:
+        raise SeedDataError(f"exchange rate {entry['currency']} {entry['year']}: {_describe(error)}") from None
+    counts["exchange_rates_created"] += 1
 
 
 def _vocabularies(records: list[dict]) -> dict[str, dict[str, models.Model]]:
@@ -282,6 +304,7 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
             kind=figure["kind"],
             amount=Decimal(figure["amount"]),
             currency=figure["currency"],
+            no_usd_reason=figure.get("no_usd_reason", ""),
             as_of=_date(figure["as_of"]),
             source=_source(sources, figure["source_url"]),
             note=figure.get("note", ""),

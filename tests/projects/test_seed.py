@@ -15,7 +15,18 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from projects import choices, seed, services
-from projects.models import Corridor, InvestmentFigure, Pillar, Project, Sector, Source, StatusChange
+from projects.models import (
+    Corridor,
+    Event,
+    EventProject,
+    ExchangeRate,
+    InvestmentFigure,
+    Pillar,
+    Project,
+    Sector,
+    Source,
+    StatusChange,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SHARED_CSV = PROJECT_DIR.parent / "shared" / "data" / "cpec_projects.csv"
@@ -77,10 +88,12 @@ def test_load_seed_data_on_empty_database_creates_every_record(seeded):
         "pillars_skipped": 0,
         "sectors_created": 21,
         "sectors_skipped": 0,
-        "sources_created": 306,
+        "sources_created": 307,
         "sources_skipped": 0,
         "organisations_created": 69,
         "organisations_skipped": 0,
+        "exchange_rates_created": 6,
+        "exchange_rates_skipped": 0,
         "projects_created": 77,
         "projects_skipped": 0,
         "events_created": 25,
@@ -240,7 +253,7 @@ def test_seed_figures_and_status_changes_cite_their_projects_sources(seeded, db)
 
     assert uncited == []
     assert StatusChange.objects.count() == 136
-    assert InvestmentFigure.objects.count() == 80
+    assert InvestmentFigure.objects.count() == 84
     assert sorted(Project.objects.filter(status="").values_list("slug", flat=True)) == [
         "balochistan-solar-lighting-units",
         "bolan-medical-complex-emergency-centre",
@@ -261,6 +274,143 @@ def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
     assert drift == {}
 
 
+def test_seed_havelian_dry_port_from_the_more_csv_is_exact(seeded, db):
+    project = Project.objects.get(slug="havelian-dry-port")
+    quote = (
+        "Framework agreement signed in May 2017; Feasibility report finalized in June 2017 ... Projected Total "
+        "Project Costs USD 65 million"
+    )
+
+    assert (project.name, project.sector.code, project.place_name, project.publication) == (
+        "Havelian Dry Port (Baldhair, Haripur)",
+        "ports-logistics",
+        "Baldhair, Haripur District",
+        "published",
+    )
+    assert list(project.provinces.values_list("code", flat=True)) == ["PK-KP"]
+    assert [(c.status, c.date, c.source.url, c.quote) for c in project.status_changes.all()] == [
+        ("mou", datetime.date(2017, 5, 1), "https://www.beltroad-initiative.com/bri-factsheet-series-havelian-dry-port/",
+         quote),
+        ("mou", datetime.date(2020, 9, 28), "https://dawn.com/news/amp/1582064", quote),
+    ]  # fmt: skip
+    figures = [(f.kind, f.amount, f.currency, f.as_of, f.source.url, f.quote) for f in project.investments.all()]
+    assert figures == [
+        ("announced", Decimal("65000000"), "USD", datetime.date(2016, 11, 1), "https://china.aiddata.org/projects/53722",
+         quote),
+    ]  # fmt: skip
+    assert list(project.external_ids.values_list("scheme", "value", "quote")) == [
+        (
+            "aiddata",
+            "53722",
+            "Chinese Government pledges loan for the Havelian Dry Dock Port Project ... In November 2016, a request "
+            "was made for Chinese funding for the $65 million Havelian Dry Dock Port.",
+        )
+    ]
+
+
+def test_seed_external_id_of_an_existing_project_keeps_its_quote(seeded, db):
+    port_qasim = Project.objects.get(slug="port-qasim-coal-power-plant")
+
+    assert list(port_qasim.external_ids.values_list("scheme", "value", "url", "quote")) == [
+        (
+            "gem",
+            "Port_Qasim_EPC_power_station",
+            "https://www.gem.wiki/Port_Qasim_EPC_power_station",
+            "Port Qasim EPC power station is an operating power station of at least 1320-megawatts (MW) in Port "
+            "Qasim, Sindh, Pakistan.",
+        )
+    ]
+
+
+def test_seed_undated_status_and_money_stay_in_the_summary(seeded, db):
+    project = Project.objects.get(slug="gwadar-fresh-water-treatment-and-supply")
+
+    assert (project.status, project.status_since, project.announced_usd) == ("", None, None)
+    assert project.investments.count() == 0
+    assert 'without a date: "completed (reported among completed CPEC socio-economic projects)"' in project.summary
+    assert "The US$130m figure is not recorded as an investment figure" in project.summary
+
+
+def test_seed_event_with_a_month_keeps_it_and_links_the_named_projects(seeded, db):
+    event = Event.objects.get(slug="3rd-jcc-meeting")
+
+    assert (event.kind, event.date, event.date_precision, event.date_text, event.place) == (
+        "jcc-meeting",
+        datetime.date(2014, 8, 1),
+        "month",
+        "2014-08",
+        "Beijing",
+    )
+    assert event.quote.startswith("The request came as the result of a joint feasibility study")
+    assert sorted(event.sources.values_list("url", flat=True)) == [
+        "https://china.aiddata.org/projects/53722",
+        "https://www.beltroad-initiative.com/bri-factsheet-series-havelian-dry-port/",
+    ]
+    assert sorted(event.project_links.values_list("project__slug", "role", "note")) == [
+        ("havelian-dry-port", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
+        ("ml1-railway-upgrade", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
+    ]
+
+
+def test_seed_events_keep_partial_dates_and_the_documented_role_exceptions(seeded, db):
+    first = Event.objects.get(slug="1st-jcc-meeting")
+    sixth = Event.objects.get(slug="6th-jcc-meeting")
+
+    assert (first.date, first.date_precision, first.project_links.count()) == (datetime.date(2013, 1, 1), "year", 0)
+    assert Event.objects.count() == 25
+    assert EventProject.objects.count() == 24
+    assert sorted(sixth.project_links.values_list("project__slug", "role")) == [
+        ("greater-peshawar-mass-transit", "reviewed"),
+        ("karachi-circular-railway", "reviewed"),
+        ("matiari-lahore-hvdc-line", "approved"),
+        ("quetta-mass-transit-train", "reviewed"),
+    ]
+
+
+def test_seed_pkr_final_expenditure_is_converted_at_the_2020_imf_rate(seeded, db):
+    kkh = Project.objects.get(slug="kkh-havelian-thakot")
+    figure = kkh.investments.get(currency="PKR")
+
+    assert (figure.kind, figure.amount, figure.as_of, figure.source.url) == (
+        "realised",
+        Decimal("118137670000"),
+        datetime.date(2020, 1, 1),
+        "https://www.pc.gov.pk/web/projects/cdetail/5",
+    )
+    assert (figure.exchange_rate.year, figure.exchange_rate.usd_per_unit) == (2020, Decimal("0.0061789422"))
+    assert figure.exchange_rate.source.url == "http://www.indexmundi.com/facts/pakistan/indicator/PA.NUS.FCRF"
+    assert (figure.amount_usd, figure.amount_usd_converted, figure.no_usd_reason) == (
+        Decimal("729965834.57"),  # Rs118,137.67m at 161.84 PKR per USD (1/161.84 to 10 decimal places)
+        True,
+        "",
+    )
+    assert kkh.realised_usd == Decimal("729965834.57")
+    assert sorted(ExchangeRate.objects.values_list("year", flat=True)) == [2016, 2017, 2018, 2019, 2020, 2021]
+
+
+def test_seed_pkr_figures_without_a_sourced_rate_say_why(seeded, db):
+    kcr = InvestmentFigure.objects.get(project__slug="karachi-circular-railway", currency="PKR")
+    m14 = InvestmentFigure.objects.get(project__slug="m14-hakla-di-khan-motorway", currency="PKR")
+
+    assert (kcr.kind, kcr.amount, kcr.as_of, kcr.amount_usd) == (
+        "announced",
+        Decimal("292400000000"),
+        datetime.date(2022, 11, 1),
+        None,
+    )
+    assert (
+        kcr.no_usd_reason
+        == "No sourced PKR/USD rate for 2022 in the registry (the seeded IMF annual averages end in 2021)."
+    )
+    assert (m14.kind, m14.amount, m14.as_of, m14.amount_usd) == (
+        "realised",
+        Decimal("81000000000"),
+        datetime.date(2025, 1, 1),
+        None,
+    )
+    assert m14.no_usd_reason.startswith("No sourced PKR/USD rate for 2025")
+
+
 def test_seed_second_load_creates_and_changes_nothing(seeded, db):
     before = snapshot()
 
@@ -274,9 +424,11 @@ def test_seed_second_load_creates_and_changes_nothing(seeded, db):
         "sectors_created": 0,
         "sectors_skipped": 21,
         "sources_created": 0,
-        "sources_skipped": 306,
+        "sources_skipped": 307,
         "organisations_created": 0,
         "organisations_skipped": 69,
+        "exchange_rates_created": 0,
+        "exchange_rates_skipped": 6,
         "projects_created": 0,
         "projects_skipped": 77,
         "events_created": 0,
@@ -307,8 +459,8 @@ def test_load_seed_data_command_reports_what_it_did(seeded, db):
     assert out.getvalue().splitlines() == [
         "projects.seed.load_vocabularies: corridors 0 created, 5 skipped; pillars 0 created, 5 skipped; "
         "sectors 0 created, 21 skipped",
-        "projects.seed.load_projects: sources 0 created, 306 skipped; organisations 0 created, 69 skipped; "
-        "projects 0 created, 77 skipped",
+        "projects.seed.load_projects: sources 0 created, 307 skipped; organisations 0 created, 69 skipped; "
+        "exchange_rates 0 created, 6 skipped; projects 0 created, 77 skipped",
         "projects.seed.load_events: events 0 created, 25 skipped",
         "indicators.seed.load_indicators: indicators 0 created, 22 skipped; sources 0 created, 0 reused; "
         "observations 0 created, 11 skipped",
