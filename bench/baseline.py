@@ -46,12 +46,14 @@ PROJECT_VALUES = [
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "announced_usd",
     "committed_usd",
     "realised_usd",
     "realisation_ratio",
+    "confidence",
     "publication",
     "updated_at",
 ]
@@ -125,6 +127,7 @@ def project_rows(rows: list[dict], base_url: str) -> list[dict]:
             "place_name": row["place_name"],
             "latitude": row["latitude"],
             "longitude": row["longitude"],
+            "location_precision": row["location_precision"] or None,
             "capacity_value": row["capacity_value"],
             "capacity_unit": row["capacity_unit"] or None,
             "announced_usd": row["announced_usd"],
@@ -135,6 +138,7 @@ def project_rows(rows: list[dict], base_url: str) -> list[dict]:
                 {"organisation": slug, "name": name, "role": role, "note": note}
                 for slug, name, role, note in participants[row["id"]]
             ],
+            "confidence": row["confidence"] or None,
             "publication": row["publication"],
             "updated_at": row["updated_at"],
             "url": f"{base_url}{row['slug']}/",
@@ -284,6 +288,7 @@ LIST_COLUMNS = [
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "announced_usd",
@@ -291,6 +296,7 @@ LIST_COLUMNS = [
     "realised_usd",
     "realisation_ratio",
     "participants",
+    "confidence",
     "publication",
     "updated_at",
     "url",
@@ -313,7 +319,7 @@ STATS_SQL = """
            COUNT(*), SUM(p.announced_usd), SUM(p.committed_usd), SUM(p.realised_usd),
            SUM(p.announced_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL),
            SUM(p.realised_usd) FILTER (WHERE p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL)
-    FROM projects_project p JOIN projects_corridor c ON c.id = p.corridor_id
+    FROM projects_project p LEFT JOIN projects_corridor c ON c.id = p.corridor_id
     WHERE p.publication = %s
     GROUP BY GROUPING SETS ((c.code, p.status), ())
     ORDER BY is_total DESC, c.code, p.status

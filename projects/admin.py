@@ -338,6 +338,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
         "status",
         "provinces",
         "phase",
+        "confidence",
         "publication",
         StalenessFilter,
     ]
@@ -359,7 +360,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary"]}),
         ("Classification", {"fields": [("phase", "corridor", "sector"), "pillars"]}),
-        ("Place", {"fields": ["provinces", "place_name", ("latitude", "longitude")]}),
+        ("Place", {"fields": ["provinces", "place_name", ("latitude", "longitude", "location_precision")]}),
         (
             "Size and key dates",
             {
@@ -370,7 +371,8 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
                 ]
             },
         ),
-        ("Sources and publication", {"fields": ["sources", "publication"]}),
+        ("Sources, confidence and publication", {"fields": ["sources", "confidence", "publication"]}),
+        ("For editors only (never published)", {"fields": ["editorial_note"]}),
         (
             "Derived from the status history and investment figures (read-only)",
             {
@@ -402,6 +404,8 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
 
     @admin.display(description="Corridor", ordering="corridor__order")
     def corridor_short(self, project):
+        if project.corridor is None:
+            return self.get_empty_value_display()
         return project.corridor.name.removesuffix(" Corridor")
 
     @admin.display(description="Provinces")

@@ -153,7 +153,8 @@ def project_refresh_derived(project: Project) -> Project:
 M2M_FIELDS = ("pillars", "provinces", "sources")
 
 
-REQUIRED_RELATIONS = {"pillars": "pillar", "provinces": "province"}
+# Provinces may be empty: a project without a known province (a nationwide grant) has none (filter province=none).
+REQUIRED_RELATIONS = {"pillars": "pillar"}
 # What an editor gives for a project (the admin form and the import columns): every field but the derived ones and
 # the timestamps; related rows by their public identifiers.
 PROJECT_INPUT_FIELDS = (
@@ -168,6 +169,7 @@ PROJECT_INPUT_FIELDS = (
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "mou_signed_on",
@@ -175,6 +177,8 @@ PROJECT_INPUT_FIELDS = (
     "construction_started_on",
     "completed_on",
     "sources",
+    "confidence",
+    "editorial_note",
     "publication",
 )
 PROJECT_FIELDS = {field.name for field in Project._meta.get_fields() if field.concrete}
