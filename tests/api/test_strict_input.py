@@ -562,7 +562,7 @@ def test_investment_stats_bad_input_is_refused(api, vocab):
         f"{STATS}?group_by=corridor&publication=draft": {"publication": unknown_parameter(STATS_PARAMETERS)},
         f"{STATS}?group_by=corridor&status=bogus": {"status": [f"Unknown value(s) 'bogus'. Allowed: {STATUSES}."]},
         f"{STATS}?group_by=corridor&corridor=blue": {
-            "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth."]
+            "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth, none."]
         },
         f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Enter true or false; got 'maybe'."]},
         f"{STATS}?group_by=corridor&announced_usd_min=inf": {
