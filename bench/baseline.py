@@ -46,12 +46,14 @@ PROJECT_VALUES = [
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "announced_usd",
     "committed_usd",
     "realised_usd",
     "realisation_ratio",
+    "confidence",
     "publication",
     "updated_at",
 ]
@@ -125,6 +127,7 @@ def project_rows(rows: list[dict], base_url: str) -> list[dict]:
             "place_name": row["place_name"],
             "latitude": row["latitude"],
             "longitude": row["longitude"],
+            "location_precision": row["location_precision"] or None,
             "capacity_value": row["capacity_value"],
             "capacity_unit": row["capacity_unit"] or None,
             "announced_usd": row["announced_usd"],
@@ -135,6 +138,7 @@ def project_rows(rows: list[dict], base_url: str) -> list[dict]:
                 {"organisation": slug, "name": name, "role": role, "note": note}
                 for slug, name, role, note in participants[row["id"]]
             ],
+            "confidence": row["confidence"] or None,
             "publication": row["publication"],
             "updated_at": row["updated_at"],
             "url": f"{base_url}{row['slug']}/",
@@ -168,8 +172,17 @@ def project_detail(request, slug: str):
 
     history = StatusChange.objects.filter(project_id=row["id"]).order_by("date", "id")
     data["status_history"] = [
-        {"id": item["id"], "status": item["status"], "date": item["date"], "note": item["note"], "source": source(item)}
-        for item in history.values("id", "status", "date", "note", *(f"source__{name}" for name in SOURCE_VALUES))
+        {
+            "id": item["id"],
+            "status": item["status"],
+            "date": item["date"],
+            "note": item["note"],
+            "quote": item["quote"],
+            "source": source(item),
+        }
+        for item in history.values(
+            "id", "status", "date", "note", "quote", *(f"source__{name}" for name in SOURCE_VALUES)
+        )
     ]
     claims = InvestmentFigure.objects.filter(project_id=row["id"]).order_by("kind", "as_of", "id")
     claim_values = [
@@ -203,17 +216,18 @@ def project_detail(request, slug: str):
         {
             **{name: item[name] for name in claim_values},
             "note": item["note"],
+            "quote": item["quote"],
             "source": source(item),
             "exchange_rate": rate(item),
         }
         for item in claims.values(
-            *claim_values, "note", *(f"source__{name}" for name in SOURCE_VALUES), *rate_values, *rate_sources
+            *claim_values, "note", "quote", *(f"source__{name}" for name in SOURCE_VALUES), *rate_values, *rate_sources
         )
     ]
     data["external_ids"] = list(
         ExternalIdentifier.objects.filter(project_id=row["id"])
         .order_by("scheme", "value")
-        .values("scheme", "value", "url")
+        .values("scheme", "value", "url", "quote")
     )
     links = EventProject.objects.filter(project_id=row["id"]).order_by("event__date", "event__slug", "role")
     data["events"] = [
@@ -274,6 +288,7 @@ LIST_COLUMNS = [
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "announced_usd",
@@ -281,6 +296,7 @@ LIST_COLUMNS = [
     "realised_usd",
     "realisation_ratio",
     "participants",
+    "confidence",
     "publication",
     "updated_at",
     "url",
@@ -307,7 +323,7 @@ STATS_SQL = f"""
            SUM(p.announced_usd) FILTER (WHERE {BOTH}),
            SUM(p.realised_usd) FILTER (WHERE {BOTH}),
            {", ".join("SUM(p.capacity_value) FILTER (WHERE p.capacity_unit = %s)" for _ in CAPACITY_UNITS)}
-    FROM projects_project p JOIN projects_corridor c ON c.id = p.corridor_id
+    FROM projects_project p LEFT JOIN projects_corridor c ON c.id = p.corridor_id
     WHERE p.publication = %s
     GROUP BY GROUPING SETS ((c.code, p.status), ())
     ORDER BY is_total DESC, c.code, p.status

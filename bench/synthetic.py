@@ -554,7 +554,7 @@ def _children(
         return ((pk, source) for source in rng.sample(source_ids, k=rng.choice([0, 1, 2])))
 
     def statuses(pk, plan):
-        return ((pk, status, date, source, NOTE) for status, date, source in plan.statuses)
+        return ((pk, status, date, source, NOTE, "") for status, date, source in plan.statuses)
 
     def figures(pk, plan):
         return (
@@ -571,6 +571,7 @@ def _children(
                 f.is_preferred,
                 f.created_at,
                 "",
+                "",
             )
             for f in plan.figures
         )
@@ -580,13 +581,13 @@ def _children(
         return ((pk, rng.choice(organisations), role, "") for role in roles)
 
     def external_ids(pk, plan):
-        return [(pk, choices.IdentifierScheme.OTHER, plan.fields["slug"], "")] if plan.number % 3 == 0 else []
+        return [(pk, choices.IdentifierScheme.OTHER, plan.fields["slug"], "", "")] if plan.number % 3 == 0 else []
 
     counts["pillars"] = writer.write(Project.pillars.through, ["project_id", "pillar_id"], rows_of(pillars))
     counts["provinces"] = writer.write(Project.provinces.through, ["project_id", "province_id"], rows_of(provinces))
     counts["sources"] = writer.write(Project.sources.through, ["project_id", "source_id"], rows_of(sources))
     counts["status_changes"] = writer.write(
-        StatusChange, ["project_id", "status", "date", "source_id", "note"], rows_of(statuses)
+        StatusChange, ["project_id", "status", "date", "source_id", "note", "quote"], rows_of(statuses)
     )
     counts["investments"] = writer.write(
         InvestmentFigure,
@@ -603,6 +604,7 @@ def _children(
             "is_preferred",
             "created_at",
             "no_usd_reason",
+            "quote",
         ],
         rows_of(figures),
     )
@@ -610,7 +612,7 @@ def _children(
         Participation, ["project_id", "organisation_id", "role", "note"], rows_of(participations)
     )
     counts["external_ids"] = writer.write(
-        ExternalIdentifier, ["project_id", "scheme", "value", "url"], rows_of(external_ids)
+        ExternalIdentifier, ["project_id", "scheme", "value", "url", "quote"], rows_of(external_ids)
     )
     return counts
 

@@ -291,6 +291,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
         "status",
         "provinces",
         "phase",
+        "confidence",
         "publication",
         StalenessFilter,
     ]
@@ -312,7 +313,7 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary"]}),
         ("Classification", {"fields": [("phase", "corridor", "sector"), "pillars"]}),
-        ("Place", {"fields": ["provinces", "place_name", ("latitude", "longitude")]}),
+        ("Place", {"fields": ["provinces", "place_name", ("latitude", "longitude", "location_precision")]}),
         (
             "Size and key dates",
             {
@@ -323,7 +324,8 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
                 ]
             },
         ),
-        ("Sources and publication", {"fields": ["sources", "publication"]}),
+        ("Sources, confidence and publication", {"fields": ["sources", "confidence", "publication"]}),
+        ("For editors only (never published)", {"fields": ["editorial_note"]}),
         (
             "Derived from the status history and investment figures (read-only)",
             {
@@ -355,6 +357,8 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
 
     @admin.display(description="Corridor", ordering="corridor__order")
     def corridor_short(self, project):
+        if project.corridor is None:
+            return self.get_empty_value_display()
         return project.corridor.name.removesuffix(" Corridor")
 
     @admin.display(description="Provinces")

@@ -108,6 +108,26 @@ class EventKind(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
+class Confidence(models.TextChoices):
+    """How sure the compiler of a record is of it, all things considered (the seed data's grade)."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class LocationPrecision(models.TextChoices):
+    """How precise a project's coordinates are, as Global Energy Monitor marks them."""
+
+    EXACT = "exact", "Exact"
+    APPROXIMATE = "approximate", "Approximate"
+    REGION = "region", "Region"
+
+
+# The filter value that asks for records without a corridor or without a province.
+NONE_VALUE = "none"
+
+
 class DatePrecision(models.TextChoices):
     """How much of a date the sources give: a day, a month or only a year (never an invented day)."""
 

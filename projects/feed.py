@@ -65,6 +65,7 @@ def register_models() -> None:
             public=visibility.public_projects,
             url_name="project-detail",
             references=("sources",),
+            private_fields=("editorial_note",),
         )
     )
     register(

@@ -63,7 +63,11 @@ class BBoxFilter(django_filters.Filter):
 
 class ProjectFilterSet(django_filters.FilterSet):
     corridor = filters.MultiCodeFilter(
-        field_name="corridor", to_field_name="code", queryset=Corridor.objects.all(), label="Corridor code(s)."
+        field_name="corridor",
+        to_field_name="code",
+        queryset=Corridor.objects.all(),
+        none_value=choices.NONE_VALUE,
+        label="Corridor code(s); `none` for projects no source or documented rule assigns to a corridor.",
     )
     pillar = filters.MultiCodeFilter(
         to_field_name="code",
@@ -78,11 +82,16 @@ class ProjectFilterSet(django_filters.FilterSet):
         label="Sector code(s); a top-level sector matches its children too.",
     )
     phase = filters.MultiChoiceFilter(choices=choices.Phase.choices, label="CPEC phase: 1 or 2.")
+    confidence = filters.MultiChoiceFilter(
+        choices=choices.Confidence.choices, label="How sure the record is: high, medium or low (any of them)."
+    )
     status = filters.MultiChoiceFilter(
         choices=choices.Status.choices, method="filter_status", label="Current status (with `as_of`: the status then)."
     )
     province = filters.MultiChoiceFilter(
-        choices=choices.Province.choices, method="filter_province", label="Province ISO 3166-2:PK code(s)."
+        choices=[*choices.Province.choices, (choices.NONE_VALUE, "No known province")],
+        method="filter_province",
+        label="Province ISO 3166-2:PK code(s); `none` for projects without a known province.",
     )
     organisation = filters.MultiCodeFilter(
         to_field_name="slug",
@@ -226,7 +235,12 @@ class ProjectFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         through = Project.provinces.through
-        return queryset.filter(Exists(through.objects.filter(project=OuterRef("pk"), province__in=value)))
+        codes = [code for code in value if code != choices.NONE_VALUE]
+        in_codes = through.objects.filter(project=OuterRef("pk"), province__in=codes)
+        condition = Exists(in_codes) if codes else Q(pk__in=[])
+        if choices.NONE_VALUE in value:
+            condition |= ~Exists(through.objects.filter(project=OuterRef("pk")))
+        return queryset.filter(condition)
 
     def _participations(self):
         participations = Participation.objects.filter(project=OuterRef("pk"))

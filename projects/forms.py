@@ -189,14 +189,14 @@ class ServiceRowsFormSet(StaleDeletionFormSetMixin, forms.BaseInlineFormSet):
 class StatusChangeInlineForm(InlineRowForm):
     class Meta:
         model = StatusChange
-        fields = ["status", "date", "source", "note"]
-        widgets = {"note": forms.TextInput(attrs={"size": 24})}
+        fields = ["status", "date", "source", "note", "quote"]
+        widgets = {"note": forms.TextInput(attrs={"size": 24}), "quote": forms.TextInput(attrs={"size": 24})}
 
 
 class StatusChangeFormSet(ServiceRowsFormSet):
     """The project's status history, checked and written by ``services.status_history_replace``."""
 
-    row_fields = ("status", "date", "source", "note")
+    row_fields = ("status", "date", "source", "note", "quote")
 
     def validate(self, *, project, rows):
         services.status_history_validate(project=project, rows=rows)
@@ -221,6 +221,7 @@ class InvestmentFigureInlineForm(InlineRowForm):
             "source",
             "is_preferred",
             "note",
+            "quote",
         ]
         labels = {"amount_usd": "USD amount", "no_usd_reason": "Why no USD", "is_preferred": "Preferred"}
         widgets = {
@@ -230,6 +231,7 @@ class InvestmentFigureInlineForm(InlineRowForm):
             "amount_usd": forms.TextInput(attrs={"size": 13, "inputmode": "decimal"}),
             "no_usd_reason": forms.TextInput(attrs={"size": 10}),
             "note": forms.TextInput(attrs={"size": 12}),
+            "quote": forms.TextInput(attrs={"size": 12}),
         }
 
 
@@ -299,7 +301,8 @@ class ExternalIdentifierInlineForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = ExternalIdentifier
-        fields = ["scheme", "value", "url"]
+        fields = ["scheme", "value", "url", "quote"]
+        widgets = {"quote": forms.TextInput(attrs={"size": 30})}
 
 
 class EventLinkInlineForm(InlineRowForm):

@@ -246,14 +246,29 @@ class Project(models.Model):
     summary = models.TextField(blank=True)
 
     phase = models.CharField(max_length=1, choices=choices.Phase.choices)
-    corridor = models.ForeignKey(Corridor, on_delete=models.PROTECT, related_name="projects")
+    corridor = models.ForeignKey(
+        Corridor,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        null=True,
+        blank=True,
+        help_text="Only where a source or a documented editorial rule assigns one; empty means unassigned.",
+    )
     pillars = models.ManyToManyField(Pillar, related_name="projects")
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="projects")
 
-    provinces = models.ManyToManyField(Province, related_name="projects")
+    provinces = models.ManyToManyField(
+        Province, related_name="projects", blank=True, help_text="None when no province is known (e.g. nationwide)."
+    )
     place_name = models.CharField(max_length=300, blank=True, help_text="District or town, free text.")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    location_precision = models.CharField(
+        max_length=11,
+        choices=choices.LocationPrecision.choices,
+        blank=True,
+        help_text="How precise the coordinates are: exact, approximate or only the region.",
+    )
 
     capacity_value = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     capacity_unit = models.CharField(max_length=20, choices=choices.CapacityUnit.choices, blank=True)
@@ -265,6 +280,16 @@ class Project(models.Model):
 
     sources = models.ManyToManyField(Source, blank=True, related_name="projects", help_text="General citations.")
 
+    confidence = models.CharField(
+        max_length=6,
+        choices=choices.Confidence.choices,
+        blank=True,
+        help_text="How sure the record is, all things considered: high, medium or low; empty when not graded.",
+    )
+    editorial_note = models.TextField(
+        blank=True,
+        help_text="For editors only: never shown in the public API, exports or feed.",
+    )
     publication = models.CharField(
         max_length=10, choices=choices.Publication.choices, default=choices.Publication.DRAFT, db_index=True
     )
@@ -313,6 +338,13 @@ class Project(models.Model):
                 name="project_capacity_value_and_unit_together",
             ),
             models.CheckConstraint(condition=Q(phase__in=choices.Phase.values), name="project_phase_valid"),
+            models.CheckConstraint(
+                condition=Q(confidence__in=["", *choices.Confidence.values]), name="project_confidence_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(location_precision__in=["", *choices.LocationPrecision.values]),
+                name="project_location_precision_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(publication__in=choices.Publication.values), name="project_publication_valid"
             ),
@@ -420,6 +452,9 @@ class StatusChange(models.Model):
     date = models.DateField()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="status_changes")
     note = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the source that states this, word for word (so a reader can check it)."
+    )
     history = TrackedHistory()
 
     class Meta:
@@ -498,6 +533,9 @@ class InvestmentFigure(models.Model):
     as_of = models.DateField(help_text="The date the figure refers to.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="investments")
     note = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the source that states this, word for word (so a reader can check it)."
+    )
     is_preferred = models.BooleanField(default=False, help_text="The figure to use as the project's headline.")
     created_at = models.DateTimeField(auto_now_add=True)
     history = TrackedHistory()
@@ -614,6 +652,9 @@ class ExternalIdentifier(models.Model):
     scheme = models.CharField(max_length=20, choices=choices.IdentifierScheme.choices)
     value = models.CharField(max_length=200)
     url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    quote = models.TextField(
+        blank=True, help_text="The sentence of the linked page that ties the identifier to the project, word for word."
+    )
     history = TrackedHistory()
 
     class Meta:
@@ -690,6 +731,9 @@ class Event(models.Model):
     )
     place = models.CharField(max_length=200, blank=True)
     summary = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True, help_text="The sentence of a source that dates the event, word for word (so a reader can check it)."
+    )
     sources = models.ManyToManyField(Source, related_name="events", help_text="One or more sources.")
     projects = models.ManyToManyField(Project, through="EventProject", related_name="events")
     history = TrackedHistory(m2m_fields=[sources])

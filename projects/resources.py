@@ -109,13 +109,17 @@ class ProjectResource(RegistryResource):
     name = column("name", TextWidget())
     summary = column("summary", TextWidget())
     phase = column("phase", ChoiceWidget(choices.Phase.choices, noun="phase"))
-    corridor = column("corridor", CodeWidget(Corridor, "code", noun="corridor"))
+    corridor = column("corridor", CodeWidget(Corridor, "code", noun="corridor", required=False))
     pillars = column("pillars", CodesWidget(Pillar, "code", noun="pillar"))
     sector = column("sector", CodeWidget(Sector, "code", noun="sector"))
-    provinces = column("provinces", CodesWidget(Province, "code", noun="province"))
+    provinces = column("provinces", CodesWidget(Province, "code", noun="province", required=False))
     place_name = column("place_name", TextWidget())
     latitude = column("latitude", NumberWidget(required=False))
     longitude = column("longitude", NumberWidget(required=False))
+    location_precision = column(
+        "location_precision",
+        ChoiceWidget(choices.LocationPrecision.choices, noun="location precision", required=False),
+    )
     capacity_value = column("capacity_value", NumberWidget(required=False))
     capacity_unit = column(
         "capacity_unit", ChoiceWidget(choices.CapacityUnit.choices, noun="capacity unit", required=False)
@@ -125,6 +129,8 @@ class ProjectResource(RegistryResource):
     construction_started_on = column("construction_started_on", ISODateWidget(required=False))
     completed_on = column("completed_on", ISODateWidget(required=False))
     sources = column("sources", SourcesWidget(required=False))
+    confidence = column("confidence", ChoiceWidget(choices.Confidence.choices, noun="confidence", required=False))
+    editorial_note = column("editorial_note", TextWidget())
     publication = column("publication", ChoiceWidget(choices.Publication.choices, noun="publication"))
 
     natural_key = ("slug",)

@@ -21,6 +21,8 @@ from django.db import models, transaction
 from projects import services
 from projects.models import (
     Corridor,
+    Event,
+    ExchangeRate,
     ExternalIdentifier,
     Organisation,
     Participation,
@@ -179,8 +181,10 @@ def load_projects(path: Path | None = None) -> dict[str, int]:
                 )
                 for entry in data["organisations"]
             }
+            for entry in data.get("exchange_rates", []):
+                _exchange_rate(entry, sources, counts)
     except (KeyError, TypeError, ValueError) as error:
-        raise SeedDataError(f"{path}: malformed source or organisation entry ({error!r}).") from None
+        raise SeedDataError(f"{path}: malformed source, organisation or exchange-rate entry ({error!r}).") from None
 
     refused = []
     for record in data["projects"]:
@@ -209,7 +213,26 @@ def load_projects(path: Path | None = None) -> dict[str, int]:
             f"({counts['projects_created']} created, {counts['projects_skipped']} already there):\n  "
             + "\n  ".join(refused)
         )
-    return _result(counts, ["sources", "organisations", "projects"])
+    return _result(counts, ["sources", "organisations", "exchange_rates", "projects"])
+
+
+def _exchange_rate(entry: dict, sources: dict[str, Source], counts: Counter) -> None:
+    """Create-or-skip a rate by currency and year, through ``services.exchange_rate_save``; before the projects,
+    whose figures it converts."""
+    if ExchangeRate.objects.filter(currency=entry["currency"], year=entry["year"]).exists():
+        counts["exchange_rates_skipped"] += 1
+        return
+    rate = ExchangeRate(
+        currency=entry["currency"],
+        year=entry["year"],
+        usd_per_unit=Decimal(entry["usd_per_unit"]),
+        source=_source(sources, entry["source_url"]),
+    )
+    try:
+        services.exchange_rate_save(rate=rate)
+    except ValidationError as error:
+        raise SeedDataError(f"exchange rate {entry['currency']} {entry['year']}: {_describe(error)}") from None
+    counts["exchange_rates_created"] += 1
 
 
 def _vocabularies(records: list[dict]) -> dict[str, dict[str, models.Model]]:
@@ -248,8 +271,11 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
         slug=record["slug"],
         name=record["name"],
         summary=record.get("summary", ""),
+        editorial_note=record.get("editorial_note", ""),
+        confidence=record.get("confidence", ""),
+        location_precision=record.get("location_precision", ""),
         phase=record["phase"],
-        corridor=references["corridor"][record["corridor"]],
+        corridor=references["corridor"][record["corridor"]] if record.get("corridor") else None,
         pillars=[references["pillars"][code] for code in record["pillars"]],
         sector=references["sector"][record["sector"]],
         provinces=[references["provinces"][code] for code in record["provinces"]],
@@ -273,6 +299,7 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
             date=_date(change["date"]),
             source=_source(sources, change["source_url"]),
             note=change.get("note", ""),
+            quote=change.get("quote", ""),
         )
     for figure in record.get("investments", []):
         services.investment_figure_record(
@@ -280,9 +307,11 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
             kind=figure["kind"],
             amount=Decimal(figure["amount"]),
             currency=figure["currency"],
+            no_usd_reason=figure.get("no_usd_reason", ""),
             as_of=_date(figure["as_of"]),
             source=_source(sources, figure["source_url"]),
             note=figure.get("note", ""),
+            quote=figure.get("quote", ""),
             is_preferred=figure.get("is_preferred", False),
         )
     for participation in record.get("participations", []):
@@ -298,8 +327,84 @@ def _create_project(record: dict, references: dict, sources: dict, organisations
         row.save()
     for identifier in record.get("external_ids", []):
         row = ExternalIdentifier(
-            project=project, scheme=identifier["scheme"], value=identifier["value"], url=identifier.get("url", "")
+            project=project,
+            scheme=identifier["scheme"],
+            value=identifier["value"],
+            url=identifier.get("url", ""),
+            quote=identifier.get("quote", ""),
         )
         row.full_clean()
         row.save()
     return project
+
+
+# --- governance events ----------------------------------------------------------------------------------------
+
+
+def load_events(path: Path | None = None) -> dict[str, int]:
+    """Create the governance events of the seed data that do not exist yet (matched by slug), through
+    ``services.event_create`` with their sources and the projects they concern.
+
+    Needs the projects and sources (``load_projects``). An event whose slug exists is skipped whole, links
+    included. Each event is created in its own transaction; refusals are reported together, after the others.
+    """
+    path = path or PROJECTS_FILE
+    data = _read(path)
+    if not isinstance(data, dict) or not isinstance(data.get("events", []), list):
+        raise SeedDataError(f"{path}: expected an object whose 'events' is a list.")
+    counts: Counter = Counter()
+    refused = []
+    for record in data.get("events", []):
+        slug = record.get("slug") if isinstance(record, dict) else None
+        if not slug:
+            raise SeedDataError(f"{path}: an event record without a slug: {str(record)[:200]}")
+        if Event.objects.filter(slug=slug).exists():
+            counts["events_skipped"] += 1
+            continue
+        try:
+            with transaction.atomic():
+                _create_event(record)
+        except ValidationError as error:
+            refused.append(f"{slug}: {_describe(error)}")
+            continue
+        except SeedDataError as error:
+            refused.append(f"{slug}: {error}")
+            continue
+        except (KeyError, TypeError, ValueError) as error:
+            refused.append(f"{slug}: malformed record ({error!r})")
+            continue
+        counts["events_created"] += 1
+    if refused:
+        raise SeedDataError(
+            f"{len(refused)} event(s) of {path} refused by the registry's rules "
+            f"({counts['events_created']} created, {counts['events_skipped']} already there):\n  "
+            + "\n  ".join(refused)
+        )
+    return _result(counts, ["events"])
+
+
+def _create_event(record: dict) -> Event:
+    sources = []
+    for url in record["sources"]:
+        source = Source.objects.filter(url=url).first()
+        if source is None:
+            raise SeedDataError(f"cites {url}, which is not loaded (load the projects first).")
+        sources.append(source)
+    links = []
+    for link in record.get("projects", []):
+        project = Project.objects.filter(slug=link["project"]).first()
+        if project is None:
+            raise SeedDataError(f"names project {link['project']!r}, which is not loaded.")
+        links.append({"project": project, "role": link["role"], "note": link.get("note", "")})
+    return services.event_create(
+        slug=record["slug"],
+        kind=record["kind"],
+        title=record["title"],
+        date=_date(record["date"]),
+        date_precision=record["date_precision"],
+        place=record.get("place", ""),
+        summary=record.get("summary", ""),
+        quote=record.get("quote", ""),
+        sources=sources,
+        projects=links,
+    )

@@ -153,7 +153,8 @@ def project_refresh_derived(project: Project) -> Project:
 M2M_FIELDS = ("pillars", "provinces", "sources")
 
 
-REQUIRED_RELATIONS = {"pillars": "pillar", "provinces": "province"}
+# Provinces may be empty: a project without a known province (a nationwide grant) has none (filter province=none).
+REQUIRED_RELATIONS = {"pillars": "pillar"}
 # What an editor gives for a project (the admin form and the import columns): every field but the derived ones and
 # the timestamps; related rows by their public identifiers.
 PROJECT_INPUT_FIELDS = (
@@ -168,6 +169,7 @@ PROJECT_INPUT_FIELDS = (
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "mou_signed_on",
@@ -175,6 +177,8 @@ PROJECT_INPUT_FIELDS = (
     "construction_started_on",
     "completed_on",
     "sources",
+    "confidence",
+    "editorial_note",
     "publication",
 )
 PROJECT_FIELDS = {field.name for field in Project._meta.get_fields() if field.concrete}
@@ -439,9 +443,11 @@ def _clean_status_change(status_change: StatusChange, entries) -> None:
 
 
 @transaction.atomic
-def status_change_record(*, project: Project, status: str, date: Any, source: Source, note: str = "") -> StatusChange:
+def status_change_record(
+    *, project: Project, status: str, date: Any, source: Source, note: str = "", quote: str = ""
+) -> StatusChange:
     lock_project(project.pk)
-    status_change = StatusChange(project=project, status=status, date=date, source=source, note=note)
+    status_change = StatusChange(project=project, status=status, date=date, source=source, note=note, quote=quote)
     _clean_status_change(status_change, history_with)
     status_change.save()
     project_refresh_derived(project)
@@ -519,6 +525,7 @@ INVESTMENT_FIELDS = (
     "as_of",
     "source",
     "note",
+    "quote",
     "is_preferred",
 )
 

@@ -64,6 +64,7 @@ class FeedModel:
     owner_shown_as: str | None = None  # the API's name of the field that shows the owner, if not the foreign key's
     references: tuple[str, ...] = ()  # fields naming records that may be public because this row cites them
     embedded_in: tuple[Embedding, ...] = ()
+    private_fields: tuple[str, ...] = ()  # editors-only fields: never named in the public feed
 
     @property
     def url_kwarg(self) -> str:
@@ -219,7 +220,11 @@ class _Pass:
             editors = [("deleted", before, []), ("created", identifier, _filled_fields(live))]
         else:
             editors = [(action, identifier, changed)]
-        public = self.public_entries(feed_model, pk, live, identifier, action=action, changed=changed)
+        shown = [name for name in changed if name not in feed_model.private_fields]
+        if action == "updated" and changed and not shown and before == identifier:
+            public = []  # only editors-only fields changed: nothing the public can see
+        else:
+            public = self.public_entries(feed_model, pk, live, identifier, action=action, changed=shown)
         both = public == editors
         self.write_all(feed_model, pk, editors, editor=True, public=both, owner=owner)
         if not both:
@@ -249,6 +254,11 @@ class _Pass:
 
     def public_entries(self, feed_model, pk, live, identifier, *, action, changed) -> list[tuple[str, str, list]]:
         """What the public feed says of the record now: (action, identifier, changed fields) entries."""
+        entries = self._public_entries(feed_model, pk, live, identifier, action=action, changed=changed)
+        private = set(feed_model.private_fields)
+        return [(act, name, [field for field in fields if field not in private]) for act, name, fields in entries]
+
+    def _public_entries(self, feed_model, pk, live, identifier, *, action, changed) -> list[tuple[str, str, list]]:
         now = live is not None and feed_model.public(feed_model.model._default_manager.filter(pk=pk)).exists()
         shown = last_public_identifier(feed_model, pk)
         if now and shown is None:

@@ -166,7 +166,7 @@ class ParticipantSerializer(RegistryModelSerializer):
 class ExternalIdentifierSerializer(RegistryModelSerializer):
     class Meta:
         model = ExternalIdentifier
-        fields = ["scheme", "value", "url"]
+        fields = ["scheme", "value", "url", "quote"]
 
 
 class VisibleProjectFieldMixin:
@@ -200,7 +200,7 @@ class StatusChangeSerializer(VisibleProjectFieldMixin, RegistryModelSerializer):
 
     class Meta:
         model = StatusChange
-        fields = ["id", "project", "status", "date", "source", "note"]
+        fields = ["id", "project", "status", "date", "source", "note", "quote"]
 
     def create(self, validated_data):
         return services.status_change_record(**validated_data)
@@ -237,6 +237,7 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
             "as_of",
             "source",
             "note",
+            "quote",
             "is_preferred",
         ]
         read_only_fields = ["amount_usd_converted"]
@@ -263,7 +264,7 @@ class StatusHistoryEntrySerializer(RegistryModelSerializer):
 
     class Meta:
         model = StatusChange
-        fields = ["id", "status", "date", "note", "source"]
+        fields = ["id", "status", "date", "note", "quote", "source"]
 
 
 class InvestmentClaimSerializer(RegistryModelSerializer):
@@ -288,6 +289,7 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
             "as_of",
             "is_preferred",
             "note",
+            "quote",
             "source",
         ]
 
@@ -365,7 +367,19 @@ class EventSerializer(RegistryModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["slug", "kind", "title", "date", "date_precision", "place", "summary", "sources", "projects", "url"]
+        fields = [
+            "slug",
+            "kind",
+            "title",
+            "date",
+            "date_precision",
+            "place",
+            "summary",
+            "quote",
+            "sources",
+            "projects",
+            "url",
+        ]
         read_only_fields = ["date_precision"]
 
     def validate_projects(self, links):
@@ -406,6 +420,7 @@ PROJECT_LIST_FIELDS = [
     "place_name",
     "latitude",
     "longitude",
+    "location_precision",
     "capacity_value",
     "capacity_unit",
     "announced_usd",
@@ -413,6 +428,7 @@ PROJECT_LIST_FIELDS = [
     "realised_usd",
     "realisation_ratio",
     "participants",
+    "confidence",
     "publication",
     "updated_at",
     "url",
@@ -451,14 +467,22 @@ class ProjectSerializer(RegistryModelSerializer):
     """A project in a list (API.md); writes accept the same names, derived fields are read-only."""
 
     corridor = serializers.SlugRelatedField(
-        slug_field="code", queryset=Corridor.objects.all(), help_text="Corridor code."
+        slug_field="code",
+        queryset=Corridor.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Corridor code, or null: only where a source or a documented editorial rule assigns one.",
     )
     pillars = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Pillar.objects.all(), help_text="5E pillar codes (at least one)."
     )
     sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
     provinces = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=Province.objects.all(), help_text="ISO 3166-2:PK codes (at least one)."
+        slug_field="code",
+        many=True,
+        queryset=Province.objects.all(),
+        required=False,
+        help_text="ISO 3166-2:PK codes; empty when no province is known (e.g. a nationwide grant).",
     )
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, coerce_to_string=False, required=False, allow_null=True
@@ -477,6 +501,19 @@ class ProjectSerializer(RegistryModelSerializer):
     )
     capacity_unit = serializers.ChoiceField(
         choices=choices.CapacityUnit.choices, required=False, allow_null=True, help_text="Unit of capacity_value."
+    )
+    location_precision = serializers.ChoiceField(
+        choices=choices.LocationPrecision.choices,
+        required=False,
+        allow_null=True,
+        help_text="How precise latitude/longitude are: exact, approximate (e.g. GEM's approximate) or region; "
+        "null when not stated.",
+    )
+    confidence = serializers.ChoiceField(
+        choices=choices.Confidence.choices,
+        required=False,
+        allow_null=True,
+        help_text="How sure the record is, all things considered: high, medium or low; null when not graded.",
     )
     status = serializers.ChoiceField(
         choices=choices.Status.choices, read_only=True, allow_null=True, help_text="Derived: the latest status change."
@@ -551,7 +588,7 @@ class ProjectSerializer(RegistryModelSerializer):
     def generic_representation(self, instance):
         """DRF's own field loop, for the detail and as the reference the list shape must equal."""
         data = super().to_representation(instance)
-        for name in ("status", "capacity_unit"):  # a blank choice reads as null
+        for name in ("status", "capacity_unit", "location_precision", "confidence"):  # a blank choice reads as null
             if name in data and not data[name]:
                 data[name] = None
         return data
@@ -561,6 +598,12 @@ class ProjectSerializer(RegistryModelSerializer):
         return project.is_stale
 
     def validate_capacity_unit(self, value):
+        return value or ""
+
+    def validate_location_precision(self, value):
+        return value or ""
+
+    def validate_confidence(self, value):
         return value or ""
 
     def validate_participants(self, participants):
@@ -620,7 +663,7 @@ LIST_VALUES = {
     "name": _text("name"),
     "summary": _text("summary"),
     "phase": lambda serializer, project: serializer.fields["phase"].to_representation(project.phase),
-    "corridor": lambda serializer, project: project.corridor.code,
+    "corridor": lambda serializer, project: project.corridor.code if project.corridor_id is not None else None,
     "pillars": lambda serializer, project: attached_codes(project, "pillar_codes", "pillars"),
     "sector": lambda serializer, project: project.sector.code,
     "status": _choice("status"),
@@ -631,12 +674,14 @@ LIST_VALUES = {
     "latitude": _stored("latitude"),
     "longitude": _stored("longitude"),
     "capacity_value": _stored("capacity_value"),
+    "location_precision": _choice("location_precision"),
     "capacity_unit": _choice("capacity_unit"),
     "announced_usd": _stored("announced_usd"),
     "committed_usd": _stored("committed_usd"),
     "realised_usd": _stored("realised_usd"),
     "realisation_ratio": _stored("realisation_ratio"),
     "participants": _participants,
+    "confidence": _choice("confidence"),
     "publication": lambda serializer, project: serializer.fields["publication"].to_representation(project.publication),
     "updated_at": _stored("updated_at"),
     "url": lambda serializer, project: serializer.project_url(project),

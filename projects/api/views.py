@@ -388,6 +388,9 @@ class ProjectViewSet(RegistryModelViewSet):
             row["participants"] = [f"{p['organisation']}:{p['role']}" for p in row["participants"]]
         return row
 
+    def feature_id(self, row):
+        return row.get("slug")  # absent only when fields= leaves the slug out
+
     def feature_geometry(self, row):
         if row.get("latitude") is None or row.get("longitude") is None:
             return None

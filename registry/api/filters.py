@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q
 from drf_spectacular.utils import extend_schema_field
 
 # Vocabularies up to this size are listed in full in error messages.
@@ -62,11 +62,19 @@ class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
 
 
 class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    def __init__(self, *args, none_value: str | None = None, **kwargs):
+        self.none_value = none_value  # a value that asks for rows without any (``none``), kept as that string
+        super().__init__(*args, **kwargs)
+
     def clean(self, value):
         reject_blank_items(value)
         values = split_values(value)
         if not values:
             return self.queryset.none() if self.required else []
+        wants_none = self.none_value is not None and self.none_value in values
+        values = [item for item in values if item != self.none_value] if wants_none else values
+        if not values:
+            return [self.none_value]
         key = self.to_field_name or "pk"
         try:
             found = {str(getattr(obj, key)): obj for obj in self.queryset.filter(**{f"{key}__in": values})}
@@ -77,9 +85,10 @@ class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultiple
             message = f"Unknown value(s) {', '.join(repr(u) for u in unknown)}."
             if self.queryset.count() <= LIST_ALLOWED_UP_TO:
                 allowed = sorted(str(v) for v in self.queryset.values_list(key, flat=True))
+                allowed += [self.none_value] if self.none_value is not None else []
                 message += f" Allowed: {', '.join(allowed)}."
             raise ValidationError(message, code="invalid_choice")
-        return list(found.values())
+        return [*found.values(), *([self.none_value] if wants_none else [])]
 
 
 class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
@@ -96,14 +105,20 @@ class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
 
 @extend_schema_field({"type": "string"})
 class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
-    """Any of the rows identified by their public code/slug (``to_field_name``)."""
+    """Any of the rows identified by their public code/slug (``to_field_name``). With ``none_value="none"`` that
+    value also matches rows whose foreign key is empty (``?corridor=none``, ``?corridor=green,none``)."""
 
     field_class = CommaSeparatedModelMultipleChoiceField
 
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
+        none_value = self.extra.get("none_value")
+        codes = [item for item in value if item != none_value] if none_value is not None else list(value)
+        condition = Q(**{f"{self.field_name}__in": codes}) if codes else Q(pk__in=[])
+        if none_value is not None and none_value in value:
+            condition |= Q(**{f"{self.field_name}__isnull": True})
+        return qs.filter(condition)
 
 
 # A plain decimal number in ASCII; Decimal() alone would also take "1_000" and non-ASCII digits such as "١٢".

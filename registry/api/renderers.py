@@ -99,11 +99,19 @@ def stream_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def stream_geojson(rows: Iterable[dict], geometry: Callable[[dict], dict | None]) -> Iterator[bytes]:
+def stream_geojson(
+    rows: Iterable[dict],
+    geometry: Callable[[dict], dict | None],
+    identifier: Callable[[dict], str | None] = lambda row: None,
+) -> Iterator[bytes]:
+    """A FeatureCollection; a feature has an ``id`` (RFC 7946, 3.2) when ``identifier`` gives one for its row."""
     yield b'{"type":"FeatureCollection","features":['
     first = True
     for row in rows:
         feature = {"type": "Feature", "geometry": geometry(row), "properties": row}
+        feature_id = identifier(row)
+        if feature_id is not None:
+            feature = {"type": "Feature", "id": feature_id, "geometry": feature["geometry"], "properties": row}
         yield (b"" if first else b",") + dumps(feature)
         first = False
     yield b"]}"

@@ -44,7 +44,12 @@ def feature_collection_schema(properties: dict) -> dict:
     feature = {
         "type": "object",
         "required": ["type", "geometry", "properties"],
-        "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": point, "properties": properties},
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string", "description": "The row's public identifier (a project's slug)."},
+            "geometry": point,
+            "properties": properties,
+        },
     }
     return {
         "type": "object",

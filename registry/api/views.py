@@ -245,6 +245,10 @@ class ExportMixin:
     def feature_geometry(self, row: dict) -> dict | None:
         raise NotImplementedError("Lists that offer GeoJSON say where each row is.")
 
+    def feature_id(self, row: dict) -> str | None:
+        """The feature's ``id`` (its public identifier), or None for none."""
+        return None
+
     def export_columns(self) -> list[str]:
         return list(self.get_export_serializer_class()(context=self.get_serializer_context()).fields)
 
@@ -261,7 +265,7 @@ class ExportMixin:
             return export_response(
                 chunks, content_type="text/csv; charset=utf-8", basename=self.export_basename, extension="csv"
             )
-        chunks = stream_geojson(rows, self.feature_geometry)
+        chunks = stream_geojson(rows, self.feature_geometry, self.feature_id)
         return export_response(
             chunks, content_type="application/geo+json", basename=self.export_basename, extension="geojson"
         )

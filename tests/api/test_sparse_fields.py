@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 PROJECT_LIST_FIELDS = (
     "slug, name, summary, phase, corridor, pillars, sector, status, status_since, is_stale, provinces, place_name, "
-    "latitude, longitude, capacity_value, capacity_unit, announced_usd, committed_usd, realised_usd, "
-    "realisation_ratio, participants, publication, updated_at, url"
+    "latitude, longitude, location_precision, capacity_value, capacity_unit, announced_usd, committed_usd, "
+    "realised_usd, realisation_ratio, participants, confidence, publication, updated_at, url"
 )
 
 

@@ -18,7 +18,7 @@ STATS = "/api/v1/stats/investment/"
 CHANGES = "/api/v1/changes/"
 STATUSES = "pipeline, mou, implementation, operational, suspended, cancelled"
 ROLES = "sponsor, financier, contractor, operator, implementing-agency, government-counterpart"
-PROVINCES = "PK-PB, PK-SD, PK-KP, PK-BA, PK-GB, PK-JK, PK-IS"
+PROVINCES = "PK-PB, PK-SD, PK-KP, PK-BA, PK-GB, PK-JK, PK-IS, none"
 ORDERINGS = "name, announced_usd, realised_usd, realisation_ratio, status_since, updated_at, capacity_value"
 DIMENSIONS = "corridor, pillar, sector, status, province, phase"
 MODELS = (
@@ -33,6 +33,7 @@ PROJECT_FILTERS = [
     "committed_usd_max",
     "committed_usd_min",
     "completed_after",
+    "confidence",
     "completed_before",
     "corridor",
     "country",
@@ -210,7 +211,7 @@ def test_invalid_publication_choice_for_an_editor_lists_the_allowed_values(edito
 
 
 def test_unknown_code_names_the_parameter_and_lists_the_known_codes(api, registry):
-    corridors = "Allowed: connectivity, green, growth."
+    corridors = "Allowed: connectivity, green, growth, none."
     published = "Allowed: karot-hydropower, ml-1-railway, rashakai-sez, sahiwal-coal."
     cases = {
         f"{PROJECTS}?corridor=blue": {"corridor": [f"Unknown value(s) 'blue'. {corridors}"]},
@@ -561,7 +562,7 @@ def test_investment_stats_bad_input_is_refused(api, vocab):
         f"{STATS}?group_by=corridor&publication=draft": {"publication": unknown_parameter(STATS_PARAMETERS)},
         f"{STATS}?group_by=corridor&status=bogus": {"status": [f"Unknown value(s) 'bogus'. Allowed: {STATUSES}."]},
         f"{STATS}?group_by=corridor&corridor=blue": {
-            "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth."]
+            "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth, none."]
         },
         f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Enter true or false; got 'maybe'."]},
         f"{STATS}?group_by=corridor&announced_usd_min=inf": {

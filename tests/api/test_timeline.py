@@ -141,7 +141,7 @@ def test_timeline_takes_project_filters_and_hides_drafts(api, editor_api, figure
         (
             {"kind": "announced", "corridor": "blue"},
             "corridor",
-            "Unknown value(s) 'blue'. Allowed: connectivity, green, growth.",
+            "Unknown value(s) 'blue'. Allowed: connectivity, green, growth, none.",
         ),
     ],
 )

@@ -57,7 +57,6 @@ def test_project_create_by_editor_returns_detail(editor_api, registry, editor):
     ("overrides", "field"),
     [
         ({"pillars": []}, "pillars"),
-        ({"provinces": []}, "provinces"),
         ({"latitude": 10.0}, "latitude"),
         ({"longitude": None}, "longitude"),
         ({"corridor": "nowhere"}, "corridor"),

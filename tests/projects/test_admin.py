@@ -554,7 +554,6 @@ def test_project_change_typed_usd_amount_replaces_a_converted_one(admin_client, 
     ("overrides", "investment", "field", "message"),
     [
         ({"pillars": []}, None, "pillars", "Choose at least one pillar."),
-        ({"provinces": []}, None, "provinces", "Choose at least one province."),
         (
             {"latitude": "45.0", "longitude": "70.0"},
             None,
@@ -569,7 +568,7 @@ def test_project_change_typed_usd_amount_replaces_a_converted_one(admin_client, 
             "that year first, or say in no_usd_reason why the figure stays in its currency.",
         ),
     ],
-    ids=["no-pillar", "no-province", "latitude-outside-pakistan", "no-exchange-rate"],
+    ids=["no-pillar", "latitude-outside-pakistan", "no-exchange-rate"],
 )
 def test_project_add_rule_violation_shows_form_error(admin_client, vocab, overrides, investment, field, message):
     figure = new_figure(KIND.ANNOUNCED, "1000", "2016-02-01", vocab.source) | (investment or {})

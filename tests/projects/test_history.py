@@ -236,8 +236,8 @@ def test_project_update_with_nothing_changed_records_no_entry():
 def test_project_update_refused_records_nothing():
     project = make_project()
 
-    with pytest.raises(Exception, match="Choose at least one province"):
-        services.project_update(project=project, name="Renamed", provinces=[])
+    with pytest.raises(Exception, match="Choose at least one pillar"):
+        services.project_update(project=project, name="Renamed", pillars=[])
 
     assert len(entries(Project, project.pk)) == 1
 

@@ -15,7 +15,18 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from projects import choices, seed, services
-from projects.models import Corridor, InvestmentFigure, Pillar, Project, Sector, Source, StatusChange
+from projects.models import (
+    Corridor,
+    Event,
+    EventProject,
+    ExchangeRate,
+    InvestmentFigure,
+    Pillar,
+    Project,
+    Sector,
+    Source,
+    StatusChange,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SHARED_CSV = PROJECT_DIR.parent / "shared" / "data" / "cpec_projects.csv"
@@ -28,7 +39,7 @@ def seeded(django_db_setup, django_db_blocker):
     Each test still runs in its own savepoint (the ``db`` fixture), so what a test writes is undone after it.
     """
     with django_db_blocker.unblock(), transaction.atomic():
-        counts = {**seed.load_vocabularies(), **seed.load_projects()}
+        counts = {**seed.load_vocabularies(), **seed.load_projects(), **seed.load_events()}
         yield counts
         transaction.set_rollback(True)
 
@@ -77,20 +88,25 @@ def test_load_seed_data_on_empty_database_creates_every_record(seeded):
         "pillars_skipped": 0,
         "sectors_created": 21,
         "sectors_skipped": 0,
-        "sources_created": 223,
+        "sources_created": 307,
         "sources_skipped": 0,
         "organisations_created": 69,
         "organisations_skipped": 0,
-        "projects_created": 62,
+        "exchange_rates_created": 6,
+        "exchange_rates_skipped": 0,
+        "projects_created": 77,
         "projects_skipped": 0,
+        "events_created": 25,
+        "events_skipped": 0,
     }
 
 
-def test_seed_projects_are_published_except_the_non_cpec_control_record(seeded, db):
-    assert Project.objects.count() == 62
-    assert Project.objects.published().count() == 61
-    assert list(Project.objects.filter(publication=choices.Publication.DRAFT).values_list("slug", flat=True)) == [
-        "chashma-nuclear-unit-5"
+def test_seed_projects_are_published_except_the_records_not_known_to_be_cpec(seeded, db):
+    assert Project.objects.count() == 77
+    assert Project.objects.published().count() == 75
+    assert sorted(Project.objects.filter(publication=choices.Publication.DRAFT).values_list("slug", flat=True)) == [
+        "chashma-nuclear-unit-5",
+        "mahl-hydropower-project",
     ]
 
 
@@ -141,12 +157,13 @@ def test_seed_vocabularies_are_the_domain_tables(seeded, db):
 def test_seed_sahiwal_record_is_exact(seeded, db):
     project = Project.objects.get(slug="sahiwal-coal-power-plant")
 
-    assert (project.name, project.phase, project.corridor.code, project.sector.code) == (
+    assert (project.name, project.phase, project.corridor, project.sector.code) == (
         "Sahiwal 2x660 MW Coal-fired Power Plant",
         "1",
-        "green",
+        None,  # a phase-1 coal plant: no source assigns it to a CPEC 2.0 corridor
         "energy-coal",
     )
+    assert (project.confidence, project.location_precision) == ("high", "approximate")
     assert list(project.pillars.values_list("code", flat=True)) == ["energy"]
     assert list(project.provinces.values_list("code", flat=True)) == ["PK-PB"]
     assert (project.latitude, project.longitude) == (Decimal("30.7135"), Decimal("73.2432"))
@@ -203,23 +220,26 @@ def test_seed_history_keeps_the_registry_rules_where_the_data_would_break_them(s
     assert list(m6.status_changes.values_list("status", "date")) == [("pipeline", datetime.date(2025, 10, 1))]
     assert m6.mou_signed_on is None
     # "pipeline (agreements signed ...)" after signed agreements confirms the mou stage instead of moving back.
-    assert list(azad_pattan.status_changes.values_list("status", "date")) == [
-        ("mou", datetime.date(2020, 7, 6)),
-        ("mou", datetime.date(2024, 8, 21)),
-    ]
-    assert '"pipeline (agreements signed, financial close pending)"' in azad_pattan.status_changes.last().note
+    # A later report of the same stage is a confirmation in the note, not a second step: status_since stays.
+    assert list(azad_pattan.status_changes.values_list("status", "date")) == [("mou", datetime.date(2020, 7, 6))]
+    assert azad_pattan.status_since == datetime.date(2020, 7, 6)
+    assert (
+        'on 2024-08-21: "pipeline (agreements signed, financial close pending)"'
+        in azad_pattan.status_changes.last().note
+    )
 
 
 def test_seed_statuses_follow_the_mapping(seeded, db):
-    statuses = dict.fromkeys(choices.Status.values, 0)
+    statuses = dict.fromkeys(["", *choices.Status.values], 0)
     for status in Project.objects.values_list("status", flat=True):
         statuses[status] += 1
 
     assert statuses == {
-        "pipeline": 7,
-        "mou": 4,
-        "implementation": 12,
-        "operational": 36,
+        "": 5,  # the sources give no dated status (three undated, two none)
+        "pipeline": 14,  # Islamabad Model SEZ: a foundation stone laid is not implementation
+        "mou": 7,
+        "implementation": 11,
+        "operational": 37,
         "suspended": 2,
         "cancelled": 1,
     }
@@ -235,9 +255,15 @@ def test_seed_figures_and_status_changes_cite_their_projects_sources(seeded, db)
     ]
 
     assert uncited == []
-    assert StatusChange.objects.count() == 123
-    assert InvestmentFigure.objects.count() == 75
-    assert Project.objects.filter(status="").count() == 0
+    assert StatusChange.objects.count() == 124
+    assert InvestmentFigure.objects.count() == 84
+    assert sorted(Project.objects.filter(status="").values_list("slug", flat=True)) == [
+        "balochistan-solar-lighting-units",
+        "bolan-medical-complex-emergency-centre",
+        "gwadar-fishermen-boat-engines",
+        "gwadar-fresh-water-treatment-and-supply",
+        "khuzdar-panjgur-transmission-line",
+    ]
 
 
 def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
@@ -251,10 +277,200 @@ def test_seed_derived_fields_equal_a_fresh_computation(seeded, db):
     assert drift == {}
 
 
+def test_seed_havelian_dry_port_from_the_more_csv_is_exact(seeded, db):
+    project = Project.objects.get(slug="havelian-dry-port")
+    quote = (
+        "Framework agreement signed in May 2017; Feasibility report finalized in June 2017 ... Projected Total "
+        "Project Costs USD 65 million"
+    )
+
+    assert (project.name, project.sector.code, project.place_name, project.publication) == (
+        "Havelian Dry Port (Baldhair, Haripur)",
+        "ports-logistics",
+        "Baldhair, Haripur District",
+        "published",
+    )
+    assert list(project.provinces.values_list("code", flat=True)) == ["PK-KP"]
+    assert [(c.status, c.date, c.source.url, c.quote) for c in project.status_changes.all()] == [
+        ("mou", datetime.date(2017, 5, 1), "https://www.beltroad-initiative.com/bri-factsheet-series-havelian-dry-port/",
+         quote),
+    ]  # fmt: skip
+    assert 'on 2020-09-28: "pipeline (framework agreement' in project.status_changes.get().note
+    figures = [(f.kind, f.amount, f.currency, f.as_of, f.source.url, f.quote) for f in project.investments.all()]
+    assert figures == [
+        ("announced", Decimal("65000000"), "USD", datetime.date(2016, 11, 1), "https://china.aiddata.org/projects/53722",
+         quote),
+    ]  # fmt: skip
+    assert list(project.external_ids.values_list("scheme", "value", "quote")) == [
+        (
+            "aiddata",
+            "53722",
+            "Chinese Government pledges loan for the Havelian Dry Dock Port Project ... In November 2016, a request "
+            "was made for Chinese funding for the $65 million Havelian Dry Dock Port.",
+        )
+    ]
+
+
+def test_seed_external_id_of_an_existing_project_keeps_its_quote(seeded, db):
+    port_qasim = Project.objects.get(slug="port-qasim-coal-power-plant")
+
+    assert list(port_qasim.external_ids.values_list("scheme", "value", "url", "quote")) == [
+        (
+            "gem",
+            "Port_Qasim_EPC_power_station",
+            "https://www.gem.wiki/Port_Qasim_EPC_power_station",
+            "Port Qasim EPC power station is an operating power station of at least 1320-megawatts (MW) in Port "
+            "Qasim, Sindh, Pakistan.",
+        )
+    ]
+
+
+def test_seed_undated_status_and_money_stay_in_the_summary(seeded, db):
+    project = Project.objects.get(slug="gwadar-fresh-water-treatment-and-supply")
+
+    assert (project.status, project.status_since, project.announced_usd) == ("", None, None)
+    assert project.investments.count() == 0
+    assert 'without a date: "completed (reported among completed CPEC socio-economic projects)"' in project.summary
+    assert "The US$130m figure is not recorded as an investment figure" in project.editorial_note
+
+
+def test_seed_event_with_a_month_keeps_it_and_links_the_named_projects(seeded, db):
+    event = Event.objects.get(slug="3rd-jcc-meeting")
+
+    assert (event.kind, event.date, event.date_precision, event.date_text, event.place) == (
+        "jcc-meeting",
+        datetime.date(2014, 8, 1),
+        "month",
+        "2014-08",
+        "Beijing",
+    )
+    assert event.quote.startswith("The request came as the result of a joint feasibility study")
+    assert sorted(event.sources.values_list("url", flat=True)) == [
+        "https://china.aiddata.org/projects/53722",
+        "https://www.beltroad-initiative.com/bri-factsheet-series-havelian-dry-port/",
+    ]
+    assert sorted(event.project_links.values_list("project__slug", "role", "note")) == [
+        ("havelian-dry-port", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
+        ("ml1-railway-upgrade", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
+    ]
+
+
+def test_seed_events_keep_partial_dates_and_the_documented_role_exceptions(seeded, db):
+    first = Event.objects.get(slug="1st-jcc-meeting")
+    sixth = Event.objects.get(slug="6th-jcc-meeting")
+
+    assert (first.date, first.date_precision, first.project_links.count()) == (datetime.date(2013, 1, 1), "year", 0)
+    assert Event.objects.count() == 25
+    assert EventProject.objects.count() == 24
+    assert sorted(sixth.project_links.values_list("project__slug", "role")) == [
+        ("greater-peshawar-mass-transit", "reviewed"),
+        ("karachi-circular-railway", "reviewed"),
+        ("matiari-lahore-hvdc-line", "approved"),
+        ("quetta-mass-transit-train", "reviewed"),
+    ]
+
+
+def test_seed_pkr_final_expenditure_is_converted_at_the_2020_imf_rate(seeded, db):
+    kkh = Project.objects.get(slug="kkh-havelian-thakot")
+    figure = kkh.investments.get(currency="PKR")
+
+    assert (figure.kind, figure.amount, figure.as_of, figure.source.url) == (
+        "realised",
+        Decimal("118137670000"),
+        datetime.date(2020, 1, 1),
+        "https://www.pc.gov.pk/web/projects/cdetail/5",
+    )
+    assert (figure.exchange_rate.year, figure.exchange_rate.usd_per_unit) == (2020, Decimal("0.0061789422"))
+    assert figure.exchange_rate.source.url == "http://www.indexmundi.com/facts/pakistan/indicator/PA.NUS.FCRF"
+    assert (figure.amount_usd, figure.amount_usd_converted, figure.no_usd_reason) == (
+        Decimal("729965834.57"),  # Rs118,137.67m at 161.84 PKR per USD (1/161.84 to 10 decimal places)
+        True,
+        "",
+    )
+    assert kkh.realised_usd == Decimal("729965834.57")
+    assert sorted(ExchangeRate.objects.values_list("year", flat=True)) == [2016, 2017, 2018, 2019, 2020, 2021]
+
+
+def test_seed_pkr_figures_without_a_sourced_rate_say_why(seeded, db):
+    kcr = InvestmentFigure.objects.get(project__slug="karachi-circular-railway", currency="PKR")
+    m14 = InvestmentFigure.objects.get(project__slug="m14-hakla-di-khan-motorway", currency="PKR")
+
+    assert (kcr.kind, kcr.amount, kcr.as_of, kcr.amount_usd) == (
+        "announced",
+        Decimal("292400000000"),
+        datetime.date(2022, 11, 1),
+        None,
+    )
+    assert (
+        kcr.no_usd_reason
+        == "No sourced PKR/USD rate for 2022 in the registry (the seeded IMF annual averages end in 2021)."
+    )
+    assert (m14.kind, m14.amount, m14.as_of, m14.amount_usd) == (
+        "realised",
+        Decimal("81000000000"),
+        datetime.date(2025, 1, 1),
+        None,
+    )
+    assert m14.no_usd_reason.startswith("No sourced PKR/USD rate for 2025")
+
+
+def test_seed_status_since_is_the_date_the_status_was_reached(seeded, db):
+    port_qasim = Project.objects.get(slug="port-qasim-coal-power-plant")
+    dawood = Project.objects.get(slug="hydrochina-dawood-wind-farm")
+    islamabad_sez = Project.objects.get(slug="islamabad-model-sez")
+
+    assert (port_qasim.status, port_qasim.status_since) == ("operational", datetime.date(2017, 11, 29))
+    assert port_qasim.status_changes.last().source.url == "https://fp.brecorder.com/2017/11/20171130323037/"
+    assert "As confirmed by" in port_qasim.status_changes.last().note
+    assert "on 2023-02-06" in port_qasim.status_changes.last().note
+    assert (dawood.status, dawood.status_since) == ("operational", datetime.date(2016, 1, 1))
+    assert (islamabad_sez.status, islamabad_sez.construction_started_on) == ("pipeline", None)
+
+
+def test_seed_flood_grant_and_dtmb_pilot_have_no_province(seeded, db):
+    flood = Project.objects.get(slug="flood-rehabilitation-grant")
+    dtmb = Project.objects.get(slug="ptv-dtmb-pilot")
+
+    assert list(flood.provinces.all()) == []
+    assert list(dtmb.provinces.all()) == []
+    assert (flood.location_precision, flood.announced_usd) == ("", Decimal("116000000"))
+    assert "Nationwide, with no province named by the sources" in flood.editorial_note
+
+
+def test_seed_corridors_only_where_the_documented_rule_assigns_one(seeded, db):
+    unassigned_phase_2 = Project.objects.filter(phase="2", corridor=None).values_list("sector__code", flat=True)
+
+    assert Project.objects.filter(phase="1").exclude(corridor=None).count() == 0
+    assert set(unassigned_phase_2) == {"energy-coal"}
+    assert Project.objects.filter(corridor__code="green", sector__code="energy-coal").count() == 0
+    assert Project.objects.get(slug="havelian-dry-port").corridor is None  # phase 1 by its 2017 agreement
+    assert Project.objects.get(slug="gwadar-port-breakwaters").corridor.code == "connectivity"
+
+
+def test_seed_public_summaries_carry_no_seed_pipeline_notes(seeded, db):
+    leaks = [
+        project.slug
+        for project in Project.objects.all()
+        for marker in ("mou_date", "cod_date", "construction_start", "status_as_of", "Seed-data confidence",
+                       "(seed data:")
+        if marker in project.summary
+    ]  # fmt: skip
+    n30 = Project.objects.get(slug="n30-khuzdar-basima-road")
+
+    assert leaks == []
+    assert n30.summary.startswith(
+        "Highway (2-lane). Included in CPEC at 6th JCC (Dec 2016); length also given as 106 km; operational per "
+        "Economic Survey 2024-25 (opening date not captured)."
+    )
+    assert "mou_date = ECNEC PC-I approval 12 Apr 2017" in n30.editorial_note
+    assert n30.confidence == "medium"
+    assert sorted(set(Project.objects.values_list("confidence", flat=True))) == ["high", "low", "medium"]
+
+
 def test_seed_second_load_creates_and_changes_nothing(seeded, db):
     before = snapshot()
 
-    counts = {**seed.load_vocabularies(), **seed.load_projects()}
+    counts = {**seed.load_vocabularies(), **seed.load_projects(), **seed.load_events()}
 
     assert counts == {
         "corridors_created": 0,
@@ -264,11 +480,15 @@ def test_seed_second_load_creates_and_changes_nothing(seeded, db):
         "sectors_created": 0,
         "sectors_skipped": 21,
         "sources_created": 0,
-        "sources_skipped": 223,
+        "sources_skipped": 307,
         "organisations_created": 0,
         "organisations_skipped": 69,
+        "exchange_rates_created": 0,
+        "exchange_rates_skipped": 6,
         "projects_created": 0,
-        "projects_skipped": 62,
+        "projects_skipped": 77,
+        "events_created": 0,
+        "events_skipped": 25,
     }
     assert snapshot() == before
 
@@ -295,8 +515,9 @@ def test_load_seed_data_command_reports_what_it_did(seeded, db):
     assert out.getvalue().splitlines() == [
         "projects.seed.load_vocabularies: corridors 0 created, 5 skipped; pillars 0 created, 5 skipped; "
         "sectors 0 created, 21 skipped",
-        "projects.seed.load_projects: sources 0 created, 223 skipped; organisations 0 created, 69 skipped; "
-        "projects 0 created, 62 skipped",
+        "projects.seed.load_projects: sources 0 created, 307 skipped; organisations 0 created, 69 skipped; "
+        "exchange_rates 0 created, 6 skipped; projects 0 created, 77 skipped",
+        "projects.seed.load_events: events 0 created, 25 skipped",
         "indicators.seed.load_indicators: indicators 0 created, 32 skipped; sources 0 created, 52 reused; "
         "observations 0 created, 97 skipped",
         "Seed data already loaded.",

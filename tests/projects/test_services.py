@@ -349,18 +349,16 @@ def create_project(**overrides):
     ("overrides", "errors"),
     [
         ({"pillars": []}, {"pillars": ["Choose at least one pillar."]}),
-        ({"provinces": []}, {"provinces": ["Choose at least one province."]}),
         (
-            {"pillars": [], "provinces": [], "slug": "Thar"},
+            {"pillars": [], "slug": "Thar"},
             {
                 "slug": ["Use lower-case letters, digits and single hyphens."],
                 "pillars": ["Choose at least one pillar."],
-                "provinces": ["Choose at least one province."],
             },
         ),
     ],
 )
-def test_project_create_without_pillar_or_province_refused(overrides, errors):
+def test_project_create_without_pillar_refused(overrides, errors):
     with pytest.raises(ValidationError) as caught:
         create_project(**overrides)
 
@@ -380,15 +378,24 @@ def test_project_create_takes_relations_from_generators():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("relation", ["pillars", "provinces"])
-def test_project_update_emptying_pillars_or_provinces_refused(relation):
+def test_project_update_emptying_pillars_refused():
     project = create_project()
 
     with pytest.raises(ValidationError) as caught:
-        services.project_update(project=project, **{relation: []})
+        services.project_update(project=project, pillars=[])
 
-    assert caught.value.message_dict == {relation: [f"Choose at least one {relation[:-1]}."]}
-    assert getattr(Project.objects.get(pk=project.pk), relation).count() == 1
+    assert caught.value.message_dict == {"pillars": ["Choose at least one pillar."]}
+    assert Project.objects.get(pk=project.pk).pillars.count() == 1
+
+
+@pytest.mark.django_db
+def test_project_without_a_known_province_or_corridor_is_valid():
+    project = create_project(provinces=[], corridor=None)
+
+    services.project_update(project=project, provinces=[])
+
+    stored = Project.objects.get(pk=project.pk)
+    assert (stored.corridor, list(stored.provinces.all())) == (None, [])
 
 
 @pytest.mark.django_db

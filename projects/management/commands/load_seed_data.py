@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 LOADERS = [
     "projects.seed.load_vocabularies",
     "projects.seed.load_projects",
+    "projects.seed.load_events",
     "indicators.seed.load_indicators",
 ]
 
