@@ -24,6 +24,7 @@ DIMENSIONS = {
     "status": "status",
     "province": "provinces__code",
     "phase": "phase",
+    "confidence": "confidence",
     # A group of organisation is one organisation in one participation role: a project counts once per role.
     "organisation": "participations__organisation__slug",
 }

@@ -774,6 +774,9 @@ class InvestmentGroupSerializer(InvestmentTotalsSerializer):
     status = serializers.CharField(required=False, allow_null=True, help_text="Status (when grouped by it).")
     province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
     phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+    confidence = serializers.CharField(
+        required=False, allow_null=True, help_text="Confidence grade (when grouped by it); null: not graded."
+    )
     organisation = serializers.CharField(
         required=False, allow_null=True, help_text="Organisation slug (when grouped by it); null: no participant."
     )
@@ -799,6 +802,9 @@ class TimelineGroupSerializer(serializers.Serializer):
     )
     province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
     phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
+    confidence = serializers.CharField(
+        required=False, allow_null=True, help_text="Confidence grade (when grouped by it); null: not graded."
+    )
     organisation = serializers.CharField(
         required=False, allow_null=True, help_text="Organisation slug (when grouped by it); null: no participant."
     )

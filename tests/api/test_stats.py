@@ -17,12 +17,13 @@ def _expected(projects, group_by):
 
     def keys(project, dimension):
         return {
-            "corridor": [project.corridor.code],
+            "corridor": [project.corridor.code if project.corridor else None],
             "pillar": [p.code for p in project.pillars.all()],
             "sector": [project.sector.code],
             "status": [project.status or None],
             "province": [p.code for p in project.provinces.all()],
             "phase": [project.phase],
+            "confidence": [project.confidence or None],
         }[dimension]
 
     def summarise(members):
@@ -81,6 +82,8 @@ def more_money(registry):
     factories.add_figure(zone, "committed", "120000000", as_of=datetime.date(2021, 1, 1))
     factories.add_figure(zone, "realised", "50000000", as_of=datetime.date(2023, 1, 1))
     factories.add_figure(registry["sahiwal"], "realised", "1600000000", as_of=datetime.date(2017, 12, 6))
+    Project.objects.filter(slug="karot-hydropower").update(confidence="high")
+    Project.objects.filter(slug="ml-1-railway").update(confidence="low")
     return registry
 
 
@@ -93,6 +96,8 @@ def more_money(registry):
         ["status"],
         ["sector"],
         ["phase"],
+        ["confidence"],
+        ["corridor", "confidence"],
         ["corridor", "status"],
         ["pillar", "province"],
         ["province", "phase"],
@@ -140,6 +145,24 @@ def test_stats_investment_exact_green_corridor_figures(api, more_money):
         "realisation_ratio_all_projects": 0.9898,
         "capacity": {"MW": 720.0},
     }
+
+
+def test_stats_investment_unassigned_corridor_is_its_own_group(api, more_money):
+    Project.objects.filter(slug="sahiwal-coal").update(corridor=None)
+
+    response = api.get("/api/v1/stats/investment/?group_by=corridor")
+
+    groups = {group["corridor"]: group for group in response.json()["groups"]}
+    assert set(groups) == {None, "green", "connectivity", "growth"}
+    assert (groups[None]["project_count"], groups[None]["announced_usd"]) == (1, 1912000000)
+    assert (groups["green"]["project_count"], groups["green"]["announced_usd"]) == (1, 1420000000)
+
+
+def test_stats_investment_by_confidence_counts_ungraded_apart(api, more_money):
+    response = api.get("/api/v1/stats/investment/?group_by=confidence")
+
+    counts = {group["confidence"]: group["project_count"] for group in response.json()["groups"]}
+    assert counts == {"high": 1, "low": 1, None: 2}
 
 
 def test_stats_investment_ratio_rests_on_the_projects_with_both(api, more_money):
