@@ -131,12 +131,14 @@ def test_timeline_takes_project_filters_and_hides_drafts(api, editor_api, figure
         (
             {"kind": "announced", "group_by": "corridor,status"},
             "group_by",
-            "Give at most one dimension of: corridor, pillar, sector, status, province, phase, confidence, organisation.",
+            "Give at most one dimension of: corridor, pillar, sector, status, province, phase, confidence, "
+            "organisation.",
         ),
         (
             {"kind": "announced", "group_by": "year"},
             "group_by",
-            "Unknown dimension year. Allowed: corridor, pillar, sector, status, province, phase, confidence, organisation.",
+            "Unknown dimension year. Allowed: corridor, pillar, sector, status, province, phase, confidence, "
+            "organisation.",
         ),
         (
             {"kind": "announced", "corridor": "blue"},
