@@ -109,8 +109,12 @@ MIDDLEWARE = [
     "registry.middleware.ApiHttpsRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
+    # gzip, Brotli or Zstandard for JSON, CSV and GeoJSON (streamed answers stay streamed); static files come
+    # precompressed from WhiteNoise.
+    "django_http_compression.middleware.HttpCompressionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.cors.CorsMiddleware",
+    "registry.http.ApiHttpHeadersMiddleware",
     "registry.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "registry.middleware.CommonMiddleware",
@@ -233,6 +237,9 @@ CORS_WRITE_ORIGINS = env_list("CORS_WRITE_ORIGINS")
 # Conditional requests cross origins too; a change of CORS_WRITE_ORIGINS reaches browsers within ten minutes.
 CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
 CORS_PREFLIGHT_MAX_AGE = 600
+# How long any cache may keep an anonymous API read (Cache-Control: public, max-age); authenticated reads: never.
+API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 60)
+
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",
     "ETag",
