@@ -21,6 +21,7 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
     "503": "The database is unavailable: try again in a moment.",
 }
+BOOLEAN_SPELLINGS = "Write true or false (or 1 or 0)."
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSV, GEOJSON = "text/csv", "application/geo+json"
 CSV_SCHEMA = {
@@ -100,6 +101,9 @@ class RegistryAutoSchema(AutoSchema):
             # The filters, the pagination and the cursor read an empty value as "not given"; `format` does not.
             if parameter["in"] == "query" and not parameter.get("required") and parameter["name"] != "format":
                 parameter["allowEmptyValue"] = True
+            if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "boolean":
+                description = parameter.get("description", "").rstrip()
+                parameter["description"] = f"{description} {BOOLEAN_SPELLINGS}".strip()
         return operation
 
     def _get_response_bodies(self, direction="response"):

@@ -337,13 +337,14 @@ def test_number_at_the_limits_is_accepted(api, vocab):
 
 
 def test_bad_boolean_is_refused(api, db):
-    values = ["maybe", "2", "tru", "yes please", "on", "null"]
+    values = ["maybe", "2", "tru", "yes please", "on", "null", "yes", "no", "True"]
     cases = {
         query(PROJECTS, **{name: value}): (name, value) for name in ["is_stale", "has_location"] for value in values
     }
 
     assert answers(api, cases) == {
-        url: refused({name: [f"Enter true or false; got {value!r}."]}) for url, (name, value) in cases.items()
+        url: refused({name: [f"Write true or false (or 1 or 0); got {value!r}."]})
+        for url, (name, value) in cases.items()
     }
 
 
@@ -563,7 +564,7 @@ def test_investment_stats_bad_input_is_refused(api, vocab):
         f"{STATS}?group_by=corridor&corridor=blue": {
             "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth."]
         },
-        f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Enter true or false; got 'maybe'."]},
+        f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Write true or false (or 1 or 0); got 'maybe'."]},
         f"{STATS}?group_by=corridor&announced_usd_min=inf": {
             "announced_usd_min": ["Enter a finite number; got 'inf'."]
         },
