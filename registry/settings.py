@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.sparse_responses_have_no_required_fields",
+        "registry.api.schema.describe_everything",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "projects.choices.SourceKind",
@@ -349,8 +350,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "pillars", "description": "Pakistan's 5Es framework."},
         {"name": "sectors", "description": "Two-level sector vocabulary."},
         {"name": "provinces", "description": "Provinces and territories of Pakistan (ISO 3166-2:PK)."},
-        {"name": "investment", "description": "Investment statistics grouped by one or two dimensions."},
-        {"name": "statistics", "description": "Investment over time: headline sums as of each year's end."},
+        {
+            "name": "statistics",
+            "description": "Investment statistics: headline sums grouped by one or two dimensions, and over time.",
+        },
         {"name": "events", "description": "Governance events: JCC and JWG meetings, agreements, visits, policy."},
         {"name": "exchange-rates", "description": "The sourced rates that convert investment figures to USD."},
         {"name": "changes", "description": "The registry-wide change feed for incremental sync."},

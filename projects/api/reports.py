@@ -56,7 +56,7 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         return names
 
     @extend_schema(
-        tags=["investment"],
+        tags=["statistics"],
         summary="Investment statistics",
         description="Totals and groups of headline money over the filtered projects. A project in several "
         "pillars or provinces counts in each of its groups; `totals` counts it once.",
