@@ -130,3 +130,11 @@ def test_schema_boolean_parameters_name_their_spellings(schema):
     parameter = query_parameter(schema, "/api/v1/projects/", "has_location")
 
     assert parameter["description"] == "true: the project has coordinates. Write true or false (or 1 or 0)."
+
+
+def test_schema_url_properties_are_web_addresses(schema):
+    components = schema["components"]["schemas"]
+
+    assert components["SourceRequest"]["properties"]["url"]["oneOf"][0]["pattern"] == "^https?://"
+    assert components["OrganisationRequest"]["properties"]["website"]["oneOf"][0]["pattern"] == "^https?://"
+    assert components["Project"]["properties"]["url"]["pattern"] == "^https?://"

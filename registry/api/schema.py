@@ -25,6 +25,8 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
     "503": "The database is unavailable: try again in a moment.",
 }
+# Every URL the registry stores or shows is a web address (the models' URL validators accept http and https only).
+WEB_URL_PATTERN = "^https?://"
 BOOLEAN_SPELLINGS = "Write true or false (or 1 or 0)."
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSV, GEOJSON = "text/csv", "application/geo+json"
@@ -97,6 +99,9 @@ def describe_everything(result, generator, request, public):
                     parameter["description"] = descriptions.PARAMETERS[parameter["name"]]
     for name, component in result.get("components", {}).get("schemas", {}).items():
         for field, schema in component.get("properties", {}).items():
+            for variant in [schema, *schema.get("oneOf", [])]:
+                if variant.get("format") == "uri":
+                    variant["pattern"] = WEB_URL_PATTERN
             if schema.get("description"):
                 continue
             text = descriptions.field_description(name, field)
