@@ -85,8 +85,14 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
+# Excel reads a CSV file as UTF-8 only when it starts with the byte order mark; without it "±660 kV" shows as
+# "Â±660 kV". pandas, R and Python's "utf-8-sig" skip it.
+UTF8_BOM = "\ufeff"
+
+
 def stream_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
     buffer = io.StringIO()
+    buffer.write(UTF8_BOM)
     # CRLF line ends (RFC 4180, what spreadsheets write): the writer then quotes any cell holding a CR or LF.
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)

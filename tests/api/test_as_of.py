@@ -118,7 +118,7 @@ def test_project_list_as_of_orders_by_the_values_then(api, history):
 def test_project_csv_and_geojson_as_of_carry_the_values_then(api, history):
     csv_text = b"".join(
         api.get("/api/v1/projects/", {"as_of": "2018-06-01", "format": "csv"}).streaming_content
-    ).decode()
+    ).decode("utf-8-sig")
     geojson = json.loads(
         b"".join(api.get("/api/v1/projects/", {"as_of": "2018-06-01", "format": "geojson"}).streaming_content)
     )
