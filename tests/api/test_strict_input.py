@@ -456,7 +456,7 @@ def test_unknown_format_is_refused_with_the_allowed_ones(api, registry):
         "/api/v1/projects/karot-hydropower/?": "json",
         "/api/v1/projects/karot-hydropower/history/?": "json",
         "/api/v1/corridors/green/?": "json",
-        f"{STATS}?group_by=corridor&": "json",
+        f"{STATS}?group_by=corridor&": "json, csv",
         f"{CHANGES}?": "json",
     }
     cases = {f"{url}format={value}": (value, allowed) for url, allowed in urls.items() for value in ["xml", "JSON"]}
