@@ -13,7 +13,7 @@ from projects.models import Project
 from projects.stats import DIMENSIONS, investment_stats, investment_timeline
 from projects.visibility import visible_projects
 from registry.api import filters
-from registry.api.renderers import CSVRenderer, ORJSONRenderer, export_response, stream_csv
+from registry.api.renderers import BrowsableAPIRenderer, CSVRenderer, ORJSONRenderer, export_response, stream_csv
 from registry.api.views import ConditionalMixin, StrictQueryParamsMixin, form_errors
 
 
@@ -27,7 +27,7 @@ class StatsCSVMixin:
     """``?format=csv`` (or ``Accept: text/csv``): the statistics as one table, a row per group and one for the
     totals (the ``row`` column says which), dimensions first, then the figures."""
 
-    renderer_classes = [ORJSONRenderer, CSVRenderer]
+    renderer_classes = [ORJSONRenderer, CSVRenderer, BrowsableAPIRenderer]
     csv_basename = "cpec-stats"
 
     def answer(self, data: dict):

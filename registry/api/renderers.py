@@ -33,7 +33,16 @@ class ORJSONRenderer(renderers.BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return b"" if data is None else dumps(data)
+        if data is None:
+            return b""
+        if (renderer_context or {}).get("indent"):  # the browsable API shows the JSON indented
+            return orjson.dumps(data, default=json_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2)
+        return dumps(data)
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's HTML pages for a browser (``Accept: text/html`` or ``?format=api``), with the filter form; chosen only
+    when a client asks for HTML, after JSON, CSV and GeoJSON. Errors stay JSON (registry.api.views)."""
 
 
 class CSVRenderer(renderers.BaseRenderer):

@@ -16,6 +16,7 @@ from registry.api import filters
 from registry.api.renderers import (
     EXPORT_CHUNK_SIZE,
     EXPORT_FORMATS,
+    BrowsableAPIRenderer,
     CSVRenderer,
     GeoJSONRenderer,
     ORJSONRenderer,
@@ -247,6 +248,7 @@ class ExportMixin:
             renderers.append(CSVRenderer())
             if self.offers_geojson:
                 renderers.append(GeoJSONRenderer())
+        renderers.append(BrowsableAPIRenderer())
         return renderers
 
     def export_rows(self, queryset):

@@ -451,18 +451,18 @@ def test_page_size_outside_1_to_500_is_refused(api, registry):
 
 def test_unknown_format_is_refused_with_the_allowed_ones(api, registry):
     urls = {
-        f"{PROJECTS}?": "json, csv, geojson",
-        "/api/v1/corridors/?": "json, csv",
-        "/api/v1/projects/karot-hydropower/?": "json",
-        "/api/v1/projects/karot-hydropower/history/?": "json",
-        "/api/v1/corridors/green/?": "json",
-        f"{STATS}?group_by=corridor&": "json, csv",
-        f"{CHANGES}?": "json",
+        f"{PROJECTS}?": "json, csv, geojson, api",
+        "/api/v1/corridors/?": "json, csv, api",
+        "/api/v1/projects/karot-hydropower/?": "json, api",
+        "/api/v1/projects/karot-hydropower/history/?": "json, api",
+        "/api/v1/corridors/green/?": "json, api",
+        f"{STATS}?group_by=corridor&": "json, csv, api",
+        f"{CHANGES}?": "json, api",
     }
     cases = {f"{url}format={value}": (value, allowed) for url, allowed in urls.items() for value in ["xml", "JSON"]}
-    cases[f"{PROJECTS}karot-hydropower/?format=csv"] = ("csv", "json")  # exports are for lists only
-    cases[f"{PROJECTS}karot-hydropower/?format=geojson"] = ("geojson", "json")
-    cases["/api/v1/corridors/?format=geojson"] = ("geojson", "json, csv")  # only projects have places
+    cases[f"{PROJECTS}karot-hydropower/?format=csv"] = ("csv", "json, api")  # exports are for lists only
+    cases[f"{PROJECTS}karot-hydropower/?format=geojson"] = ("geojson", "json, api")
+    cases["/api/v1/corridors/?format=geojson"] = ("geojson", "json, csv, api")  # only projects have places
 
     assert answers(api, cases) == {
         url: refused({"format": [f"Unknown format {value!r}. Allowed: {allowed}."]})
