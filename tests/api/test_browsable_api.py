@@ -54,4 +54,4 @@ def test_browsable_api_hides_drafts_from_the_public(api, registry):
 def test_browsable_api_shows_the_json_indented(api, registry):
     response = api.get("/api/v1/corridors/green/?format=api")
 
-    assert '\n  &quot;code&quot;: &quot;green&quot;,' in response.content.decode()
+    assert "\n  &quot;code&quot;: &quot;green&quot;," in response.content.decode()
