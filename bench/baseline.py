@@ -30,7 +30,7 @@ from projects.models import (
     partial_date,
     stale_condition,
 )
-from registry.api.renderers import csv_cell, json_default
+from registry.api.renderers import UTF8_BOM, csv_cell, json_default
 
 PUBLISHED = choices.Publication.PUBLISHED
 PROJECT_VALUES = [
@@ -258,6 +258,7 @@ def project_csv(request):
 
     def chunks() -> Iterator[bytes]:
         buffer = io.StringIO()
+        buffer.write(UTF8_BOM)
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
         batch = []
@@ -296,6 +297,7 @@ LIST_COLUMNS = [
     "realised_usd",
     "realisation_ratio",
     "participants",
+    "participant_names",
     "confidence",
     "publication",
     "updated_at",
@@ -305,6 +307,7 @@ LIST_COLUMNS = [
 
 def _csv_batch(writer, buffer: io.StringIO, columns: list[str], rows: list[dict], base_url: str) -> bytes:
     for item in project_rows(rows, base_url):
+        item["participant_names"] = [p["name"] for p in item["participants"]]
         item["participants"] = [f"{p['organisation']}:{p['role']}" for p in item["participants"]]
         item["updated_at"] = item["updated_at"].isoformat()
         writer.writerow([csv_cell(item[column]) for column in columns])

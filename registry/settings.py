@@ -109,8 +109,12 @@ MIDDLEWARE = [
     "registry.middleware.ApiHttpsRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
+    # gzip, Brotli or Zstandard for JSON, CSV and GeoJSON (streamed answers stay streamed); static files come
+    # precompressed from WhiteNoise.
+    "django_http_compression.middleware.HttpCompressionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.cors.CorsMiddleware",
+    "registry.http.ApiHttpHeadersMiddleware",
     "registry.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "registry.middleware.CommonMiddleware",
@@ -233,6 +237,9 @@ CORS_WRITE_ORIGINS = env_list("CORS_WRITE_ORIGINS")
 # Conditional requests cross origins too; a change of CORS_WRITE_ORIGINS reaches browsers within ten minutes.
 CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
 CORS_PREFLIGHT_MAX_AGE = 600
+# How long any cache may keep an anonymous API read (Cache-Control: public, max-age); authenticated reads: never.
+API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 60)
+
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",
     "ETag",
@@ -267,7 +274,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["registry.api.renderers.ORJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "registry.api.renderers.ORJSONRenderer",
+        "registry.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -316,6 +326,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.sparse_responses_have_no_required_fields",
+        "registry.api.schema.describe_everything",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "projects.choices.SourceKind",
@@ -342,8 +353,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "pillars", "description": "Pakistan's 5Es framework."},
         {"name": "sectors", "description": "Two-level sector vocabulary."},
         {"name": "provinces", "description": "Provinces and territories of Pakistan (ISO 3166-2:PK)."},
-        {"name": "investment", "description": "Investment statistics grouped by one or two dimensions."},
-        {"name": "statistics", "description": "Investment over time: headline sums as of each year's end."},
+        {
+            "name": "statistics",
+            "description": "Investment statistics: headline sums grouped by one or two dimensions, and over time.",
+        },
         {"name": "events", "description": "Governance events: JCC and JWG meetings, agreements, visits, policy."},
         {"name": "exchange-rates", "description": "The sourced rates that convert investment figures to USD."},
         {"name": "changes", "description": "The registry-wide change feed for incremental sync."},

@@ -6,9 +6,13 @@ costs one short socket timeout per worker and interval, not one per request.
 """
 
 import logging
+import math
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
@@ -57,11 +61,61 @@ class FailOpenThrottleMixin:
             return True
 
 
-class AnonRateThrottle(FailOpenThrottleMixin, throttling.AnonRateThrottle):
+@dataclass(frozen=True)
+class RateLimit:
+    """What the ``RateLimit-*`` headers tell a client: requests per window, left in it, seconds until it resets."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+
+def count_in_window(key: str, duration: int) -> tuple[int, int]:
+    """Count one more request against ``key`` in a fixed window of ``duration`` seconds: (requests in the window
+    so far, seconds until the window ends). On Redis this is one round trip (SET NX with the expiry, INCR and TTL in one
+    pipeline, atomic); other caches (local memory in development and tests) read and write the count."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(key)
+        pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=True)
+        pipeline.set(redis_key, 0, ex=duration, nx=True)
+        pipeline.incr(redis_key)
+        pipeline.ttl(redis_key)
+        _, count, ttl = pipeline.execute()
+        return int(count), max(int(ttl), 0)
+    now = time.time()
+    started, count = cache.get(key) or (now, 0)
+    if now - started >= duration:
+        started, count = now, 0
+    cache.set(key, (started, count + 1), duration)
+    return count + 1, max(math.ceil(started + duration - now), 0)
+
+
+class FixedWindowThrottleMixin:
+    """Count requests per client in fixed windows of the rate's duration (one cache round trip per request), and
+    leave what the ``RateLimit-*`` headers report on the request (registry.http)."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        count, reset = count_in_window(self.key, self.duration)
+        self.reset = reset
+        rate_limit = RateLimit(self.num_requests, max(self.num_requests - count, 0), reset)
+        getattr(request, "_request", request).rate_limit = rate_limit
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(getattr(self, "reset", 1), 1)
+
+
+class AnonRateThrottle(FailOpenThrottleMixin, FixedWindowThrottleMixin, throttling.AnonRateThrottle):
     """DRF's anonymous-client throttle (``ANON_THROTTLE_RATE``), failing open."""
 
 
-class AdminLoginThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
+class AdminLoginThrottle(FailOpenThrottleMixin, FixedWindowThrottleMixin, throttling.SimpleRateThrottle):
     """Login attempts per client address on the admin login form (``ADMIN_LOGIN_THROTTLE_RATE``), failing open."""
 
     scope = "admin_login"

@@ -13,7 +13,7 @@ from projects.models import Project
 from projects.stats import DIMENSIONS, investment_stats, investment_timeline
 from projects.visibility import visible_projects
 from registry.api import filters
-from registry.api.renderers import ORJSONRenderer
+from registry.api.renderers import BrowsableAPIRenderer, CSVRenderer, ORJSONRenderer, export_response, stream_csv
 from registry.api.views import ConditionalMixin, StrictQueryParamsMixin, form_errors
 
 
@@ -23,7 +23,33 @@ class StatsFilterSet(ProjectFilterSet):
     ordering = None
 
 
-class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
+class StatsCSVMixin:
+    """``?format=csv`` (or ``Accept: text/csv``): the statistics as one table, a row per group and one for the
+    totals (the ``row`` column says which), dimensions first, then the figures."""
+
+    renderer_classes = [ORJSONRenderer, CSVRenderer, BrowsableAPIRenderer]
+    csv_basename = "cpec-stats"
+
+    def answer(self, data: dict):
+        if getattr(self.request.accepted_renderer, "format", "json") != "csv":
+            return Response(data)
+        columns, rows = self.csv_table(data)
+        return export_response(
+            stream_csv(columns, rows),
+            content_type="text/csv; charset=utf-8",
+            basename=self.csv_basename,
+            extension="csv",
+        )
+
+    @staticmethod
+    def dimension_columns(group_by: list[str]) -> list[str]:
+        return [*group_by, "role"] if "organisation" in group_by else list(group_by)
+
+    def csv_table(self, data: dict) -> tuple[list[str], list[dict]]:
+        raise NotImplementedError
+
+
+class InvestmentStatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
     """Money grouped by one or two dimensions, over the projects selected by the usual project filters."""
 
     queryset = Project.objects.all()
@@ -32,10 +58,17 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     permission_classes = [AllowAny]
-    renderer_classes = [ORJSONRenderer]
+    csv_basename = "cpec-investment-stats"
 
     def get_queryset(self):
         return visible_projects(self.request.user)
+
+    def csv_table(self, data):
+        figures = list(serializers.InvestmentTotalsSerializer().fields)
+        columns = ["row", *self.dimension_columns(data["group_by"]), *figures]
+        rows = [{"row": "group", **group} for group in data["groups"]]
+        rows.append({"row": "total", **data["totals"]})
+        return columns, rows
 
     def accepted_query_params(self):
         accepted = {"format", "group_by", *StatsFilterSet.base_filters}
@@ -56,7 +89,7 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         return names
 
     @extend_schema(
-        tags=["investment"],
+        tags=["statistics"],
         summary="Investment statistics",
         description="Totals and groups of headline money over the filtered projects. A project in several "
         "pillars or provinces counts in each of its groups; `totals` counts it once.",
@@ -77,7 +110,7 @@ class InvestmentStatsView(StrictQueryParamsMixin, ConditionalMixin, generics.Gen
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
         roles = filterset.form.cleaned_data.get("role") or None
-        return Response(investment_stats(filterset.qs, group_by, filterset.derived, roles))
+        return self.answer(investment_stats(filterset.qs, group_by, filterset.derived, roles))
 
 
 class TimelineFilterSet(StatsFilterSet):
@@ -87,7 +120,7 @@ class TimelineFilterSet(StatsFilterSet):
     include_future = None
 
 
-class InvestmentTimelineView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
+class InvestmentTimelineView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
     """Headline money per calendar year, as of each 31 December: announced against realised over time."""
 
     queryset = Project.objects.all()
@@ -96,10 +129,22 @@ class InvestmentTimelineView(StrictQueryParamsMixin, ConditionalMixin, generics.
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     permission_classes = [AllowAny]
-    renderer_classes = [ORJSONRenderer]
+    csv_basename = "cpec-investment-timeline"
 
     def get_queryset(self):
         return visible_projects(self.request.user)
+
+    def csv_table(self, data):
+        dimensions = self.dimension_columns(data["group_by"])
+        columns = ["kind", "year", "row", *dimensions, "project_count", "amount_usd"]
+        rows = []
+        for year in data["years"]:
+            figures = {"kind": data["kind"], "year": year["year"]}
+            rows.append(
+                {**figures, "row": "total", "project_count": year["project_count"], "amount_usd": year["amount_usd"]}
+            )
+            rows += [{**figures, "row": "group", **group} for group in year.get("groups", [])]
+        return columns, rows
 
     def accepted_query_params(self):
         accepted = {"format", "kind", "group_by", *TimelineFilterSet.base_filters}
@@ -154,4 +199,4 @@ class InvestmentTimelineView(StrictQueryParamsMixin, ConditionalMixin, generics.
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
         roles = filterset.form.cleaned_data.get("role") or None
-        return Response(investment_timeline(filterset.qs, kind, group_by, roles))
+        return self.answer(investment_timeline(filterset.qs, kind, group_by, roles))

@@ -385,11 +385,19 @@ class ProjectViewSet(RegistryModelViewSet):
 
     def csv_row(self, row):
         if "participants" in row:
+            row["participant_names"] = [p["name"] for p in row["participants"]]
             row["participants"] = [f"{p['organisation']}:{p['role']}" for p in row["participants"]]
         return row
 
     def feature_id(self, row):
         return row.get("slug")  # absent only when fields= leaves the slug out
+
+    def export_columns(self):
+        # CSV carries the participants' names too, in the same order as their slug:role pairs.
+        columns = super().export_columns()
+        if "participants" in columns and self.request.accepted_renderer.format == "csv":
+            columns.insert(columns.index("participants") + 1, "participant_names")
+        return columns
 
     def feature_geometry(self, row):
         if row.get("latitude") is None or row.get("longitude") is None:

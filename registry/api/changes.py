@@ -15,7 +15,7 @@ from registry import feed
 from registry.api import filters
 from registry.api.fields import OffsetDateTimeField
 from registry.api.pagination import MAX_PAGE_SIZE, parse_page_size
-from registry.api.renderers import ORJSONRenderer
+from registry.api.renderers import BrowsableAPIRenderer, ORJSONRenderer
 from registry.api.views import ConditionalMixin, StrictQueryParamsMixin, form_errors
 
 CURSOR_PREFIX = "before:"
@@ -86,7 +86,7 @@ class ChangeFeedView(StrictQueryParamsMixin, ConditionalMixin, generics.GenericA
     serializer_class = ChangeFeedSerializer
     pagination_class = None
     permission_classes = [AllowAny]
-    renderer_classes = [ORJSONRenderer]
+    renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer]
     filter_backends = []
 
     def accepted_query_params(self):

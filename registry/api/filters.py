@@ -204,18 +204,19 @@ class DateTimeFilter(django_filters.DateTimeFilter):
     field_class = StrictDateTimeField
 
 
+BOOLEAN_SPELLINGS = {"true": True, "1": True, "false": False, "0": False}
+BOOLEAN_HELP = "Write true or false (or 1 or 0)"
+
+
 class StrictBooleanField(forms.Field):
-    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+    """A yes/no query parameter: ``true``/``1`` or ``false``/``0``, exactly these spellings (README: "Booleans")."""
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise ValidationError(f"Enter true or false; got {value!r}.", code="invalid")
+        if value in BOOLEAN_SPELLINGS:
+            return BOOLEAN_SPELLINGS[value]
+        raise ValidationError(f"{BOOLEAN_HELP}; got {value!r}.", code="invalid")
 
 
 @extend_schema_field({"type": "boolean"})

@@ -33,7 +33,16 @@ class ORJSONRenderer(renderers.BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return b"" if data is None else dumps(data)
+        if data is None:
+            return b""
+        if (renderer_context or {}).get("indent"):  # the browsable API shows the JSON indented
+            return orjson.dumps(data, default=json_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2)
+        return dumps(data)
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's HTML pages for a browser (``Accept: text/html`` or ``?format=api``), with the filter form; chosen only
+    when a client asks for HTML, after JSON, CSV and GeoJSON. Errors stay JSON (registry.api.views)."""
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -85,8 +94,14 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
+# Excel reads a CSV file as UTF-8 only when it starts with the byte order mark; without it "±660 kV" shows as
+# "Â±660 kV". pandas, R and Python's "utf-8-sig" skip it.
+UTF8_BOM = "\ufeff"
+
+
 def stream_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
     buffer = io.StringIO()
+    buffer.write(UTF8_BOM)
     # CRLF line ends (RFC 4180, what spreadsheets write): the writer then quotes any cell holding a CR or LF.
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)

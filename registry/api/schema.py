@@ -1,9 +1,13 @@
 """OpenAPI generation: every operation lists its error responses, and is tagged by its resource."""
 
+import copy
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS
+
+from registry.api import descriptions, filters
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -21,6 +25,9 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
     "503": "The database is unavailable: try again in a moment.",
 }
+# Every URL the registry stores or shows is a web address (the models' URL validators accept http and https only).
+WEB_URL_PATTERN = "^https?://"
+BOOLEAN_SPELLINGS = "Write true or false (or 1 or 0)."
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSV, GEOJSON = "text/csv", "application/geo+json"
 CSV_SCHEMA = {
@@ -66,6 +73,53 @@ def error_response(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
 
 
+def describe_query_parameter(parameter: dict, filter_field) -> None:
+    """What drf-spectacular leaves out of a filter's parameter: its label when its schema is overridden, the ISO
+    code pattern, non-empty items in multi-value lists, distinct ``group_by`` dimensions."""
+    if not parameter.get("description") and filter_field is not None:
+        label = filter_field.extra.get("help_text") or filter_field.label
+        if label:
+            parameter["description"] = str(label)
+    # drf-spectacular shares an overridden schema (extend_schema_field) between parameters: change a copy.
+    schema = parameter["schema"] = copy.deepcopy(parameter.get("schema", {}))
+    items = schema.get("items") if schema.get("type") == "array" else None
+    length = (
+        getattr(filter_field, "extra", {}).get("length") if isinstance(filter_field, filters.CodeListFilter) else None
+    )
+    if items is not None and length:
+        items["pattern"] = f"^[A-Z]{{{length}}}$"
+    if items is not None and items.get("type") == "string" and "enum" not in items:
+        items.setdefault("minLength", 1)
+    if parameter["name"] == "group_by" and items is not None:
+        schema["uniqueItems"] = True
+
+
+def describe_everything(result, generator, request, public):
+    """Every operation, parameter and property has a one-line description (drf-spectacular postprocessing hook):
+    what the code does not say is taken from registry.api.descriptions."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if not parameter.get("description") and parameter["name"] in descriptions.PARAMETERS:
+                    parameter["description"] = descriptions.PARAMETERS[parameter["name"]]
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        for field, schema in component.get("properties", {}).items():
+            for variant in [schema, *schema.get("oneOf", [])]:
+                if variant.get("format") == "uri":
+                    variant["pattern"] = WEB_URL_PATTERN
+            if schema.get("description"):
+                continue
+            text = descriptions.field_description(name, field)
+            if text is None:
+                continue
+            if "$ref" in schema:
+                # A $ref's siblings are ignored in OpenAPI 3.0: wrap it to describe it.
+                component["properties"][field] = {"allOf": [{"$ref": schema.pop("$ref")}], **schema}
+                schema = component["properties"][field]
+            schema["description"] = text
+    return result
+
+
 class RegistryAutoSchema(AutoSchema):
     def get_auth(self):
         auths = super().get_auth()
@@ -81,7 +135,7 @@ class RegistryAutoSchema(AutoSchema):
     def get_tags(self):
         parts = [part for part in self.path.split("/") if part]
         if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
-            return [parts[3] if parts[2] == "stats" and len(parts) > 3 else parts[2]]
+            return ["statistics" if parts[2] == "stats" else parts[2]]
         return super().get_tags()
 
     def get_override_parameters(self):
@@ -99,12 +153,26 @@ class RegistryAutoSchema(AutoSchema):
             )
         return parameters
 
+    def get_operation_id(self):
+        # A view that is not a record (the API root, statistics) is read, not retrieved: `stats_investment`.
+        operation_id = super().get_operation_id()
+        if "{" not in self.path and operation_id.endswith("_retrieve"):
+            return operation_id.removesuffix("_retrieve")
+        return operation_id
+
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
+        filterset_class = getattr(self.view, "filterset_class", None)
+        base_filters = getattr(filterset_class, "base_filters", {})
         for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "query":
+                describe_query_parameter(parameter, base_filters.get(parameter["name"]))
             # The filters, the pagination and the cursor read an empty value as "not given"; `format` does not.
             if parameter["in"] == "query" and not parameter.get("required") and parameter["name"] != "format":
                 parameter["allowEmptyValue"] = True
+            if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "boolean":
+                description = parameter.get("description", "").rstrip()
+                parameter["description"] = f"{description} {BOOLEAN_SPELLINGS}".strip()
         return operation
 
     def _get_response_bodies(self, direction="response"):

@@ -1,12 +1,13 @@
 """Behaviour every registry viewset shares: strict query parameters, exports, ETags, JSON errors."""
 
+import datetime
 import hashlib
 from itertools import islice
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponseNotModified
-from django.utils.http import parse_etags
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from registry.api import filters
 from registry.api.renderers import (
     EXPORT_CHUNK_SIZE,
     EXPORT_FORMATS,
+    BrowsableAPIRenderer,
     CSVRenderer,
     GeoJSONRenderer,
     ORJSONRenderer,
@@ -149,8 +151,36 @@ class JSONErrorsMixin:
         return response
 
 
+def etag_matches(etag: str, header: str) -> bool:
+    """RFC 9110's weak comparison, which ``If-None-Match`` uses: ``W/"x"`` matches ``"x"`` (a proxy that compresses
+    an answer marks its ETag weak, and a client sends back what it got)."""
+    if header.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.removeprefix("W/") == opaque for tag in parse_etags(header))
+
+
+def not_modified_since(last_modified: datetime.datetime | None, header: str) -> bool:
+    """True when ``If-Modified-Since`` is a valid date no earlier than ``last_modified`` (whole seconds)."""
+    since = parse_http_date_safe(header) if header else None
+    return last_modified is not None and since is not None and int(last_modified.timestamp()) <= since
+
+
 class ConditionalMixin:
-    """``ETag`` on GET (304 on ``If-None-Match``)."""
+    """``ETag`` on GET (304 on ``If-None-Match``, weak comparison); ``Last-Modified`` on a record that has an
+    ``updated_at`` (304 on ``If-Modified-Since`` when no ``If-None-Match`` is sent, RFC 9110 13.2.2)."""
+
+    def last_modified(self) -> datetime.datetime | None:
+        """The shown record's ``updated_at`` (a detail read of the record as it is now); None elsewhere."""
+        instance = getattr(self, "_shown_instance", None)
+        if getattr(self, "action", None) != "retrieve" or self.request.query_params.get("as_of"):
+            return None
+        return getattr(instance, "updated_at", None)
+
+    def get_object(self):
+        instance = super().get_object()
+        self._shown_instance = instance
+        return instance
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -159,13 +189,15 @@ class ConditionalMixin:
             response.render()
             etag = etag_for(response.content)
             response["ETag"] = etag
-            if (
-                etag in parse_etags(request.headers.get("If-None-Match", ""))
-                or request.headers.get("If-None-Match", "").strip() == "*"
+            last_modified = self.last_modified()
+            if last_modified is not None:
+                response["Last-Modified"] = http_date(last_modified.timestamp())
+            if_none_match = request.headers.get("If-None-Match")
+            if (if_none_match is not None and etag_matches(etag, if_none_match)) or (
+                if_none_match is None and not_modified_since(last_modified, request.headers.get("If-Modified-Since"))
             ):
                 not_modified = HttpResponseNotModified()
-                not_modified["ETag"] = etag
-                for header in ("Cache-Control", "Vary", "Last-Modified"):
+                for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
                     if header in response:
                         not_modified[header] = response[header]
                 return not_modified
@@ -216,6 +248,7 @@ class ExportMixin:
             renderers.append(CSVRenderer())
             if self.offers_geojson:
                 renderers.append(GeoJSONRenderer())
+        renderers.append(BrowsableAPIRenderer())
         return renderers
 
     def export_rows(self, queryset):

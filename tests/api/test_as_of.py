@@ -118,7 +118,7 @@ def test_project_list_as_of_orders_by_the_values_then(api, history):
 def test_project_csv_and_geojson_as_of_carry_the_values_then(api, history):
     csv_text = b"".join(
         api.get("/api/v1/projects/", {"as_of": "2018-06-01", "format": "csv"}).streaming_content
-    ).decode()
+    ).decode("utf-8-sig")
     geojson = json.loads(
         b"".join(api.get("/api/v1/projects/", {"as_of": "2018-06-01", "format": "geojson"}).streaming_content)
     )
@@ -159,7 +159,11 @@ def test_stats_as_of_sum_the_values_then(api, history):
             "include_future",
             "include_future applies to a registry read as of a date: give as_of.",
         ),
-        ({"as_of": "2018-01-01", "include_future": "maybe"}, "include_future", "Enter true or false; got 'maybe'."),
+        (
+            {"as_of": "2018-01-01", "include_future": "maybe"},
+            "include_future",
+            "Write true or false (or 1 or 0); got 'maybe'.",
+        ),
     ],
 )
 def test_as_of_bad_input_is_400(api, history, params, field, message):

@@ -84,8 +84,8 @@ def test_event_detail_shows_sources_and_published_projects_only(api, editor_api,
     ]
     assert [link["project"] for link in editor["projects"]] == ["chashma-5", "ml-1-railway"]
     assert [source["title"] for source in public["sources"]] == ["JCC minutes"]
-    assert "chashma-5" not in b"".join(api.get("/api/v1/events/?format=csv").streaming_content).decode()
-    assert "chashma-5" in b"".join(editor_api.get("/api/v1/events/?format=csv").streaming_content).decode()
+    assert "chashma-5" not in b"".join(api.get("/api/v1/events/?format=csv").streaming_content).decode("utf-8-sig")
+    assert "chashma-5" in b"".join(editor_api.get("/api/v1/events/?format=csv").streaming_content).decode("utf-8-sig")
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_event_patch_replaces_projects_and_the_feed_says_so(api, editor_api, eve
 
 
 def test_event_csv_has_sources_as_ids_and_projects_with_roles(api, events):
-    text = b"".join(api.get("/api/v1/events/", {"format": "csv"}).streaming_content).decode()
+    text = b"".join(api.get("/api/v1/events/", {"format": "csv"}).streaming_content).decode("utf-8-sig")
 
     rows = {row["slug"]: row for row in csv.DictReader(io.StringIO(text))}
     assert rows["jcc-6"]["projects"] == "ml-1-railway:reviewed"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from projects.models import Project
 from registry.api.renderers import FORMULA_TRIGGERS, csv_cell
 from tests import factories
 
@@ -25,7 +26,7 @@ def test_projects_csv_matches_json(api, registry, query):
 
     response = api.get(f"/api/v1/projects/?format=csv&{query}")
 
-    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig"))))
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -39,6 +40,7 @@ def test_projects_csv_matches_json(api, registry, query):
         assert row["announced_usd"] == ("" if item["announced_usd"] is None else str(item["announced_usd"]))
         assert row["realised_usd"] == ("" if item["realised_usd"] is None else str(item["realised_usd"]))
         assert row["participants"] == ";".join(f"{p['organisation']}:{p['role']}" for p in item["participants"])
+        assert row["participant_names"] == ";".join(p["name"] for p in item["participants"])
         assert row["url"] == item["url"]
 
 
@@ -46,7 +48,7 @@ def test_projects_csv_by_accept_header(api, registry):
     response = api.get("/api/v1/projects/", HTTP_ACCEPT="text/csv")
 
     assert response.status_code == 200
-    assert _content(response).decode().splitlines()[0].startswith("slug,name,summary,phase,corridor")
+    assert _content(response).decode("utf-8-sig").splitlines()[0].startswith("slug,name,summary,phase,corridor")
 
 
 def test_projects_csv_has_download_filename(api, registry):
@@ -59,7 +61,7 @@ def test_projects_csv_has_download_filename(api, registry):
 def test_projects_csv_is_not_paginated(api, registry):
     response = api.get("/api/v1/projects/?format=csv&page_size=1&page=2")
 
-    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig"))))
     assert response.status_code == 200
     assert sorted(row["slug"] for row in rows) == ["karot-hydropower", "ml-1-railway", "rashakai-sez", "sahiwal-coal"]
 
@@ -91,7 +93,7 @@ def test_projects_geojson_by_accept_header(api, registry):
 
 
 def test_projects_export_excludes_drafts_for_anonymous(api, registry):
-    csv_text = _content(api.get("/api/v1/projects/?format=csv")).decode()
+    csv_text = _content(api.get("/api/v1/projects/?format=csv")).decode("utf-8-sig")
     geojson = json.loads(_content(api.get("/api/v1/projects/?format=geojson")))
 
     assert "chashma-5" not in csv_text
@@ -121,7 +123,7 @@ def test_other_lists_csv_matches_json_count(api, registry, path):
 
     response = api.get(f"{path}?format=csv")
 
-    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig"))))
     assert response.status_code == 200
     assert len(rows) == len(expected)
     assert list(rows[0]) == list(expected[0])
@@ -158,7 +160,7 @@ def hostile_registry(registry, vocab):
 def _csv_cells(api, path: str) -> list[str]:
     response = api.get(f"{path}?format=csv")
     assert response.status_code == 200, (path, response.status_code)
-    return [cell for row in csv.reader(io.StringIO(_content(response).decode())) for cell in row]
+    return [cell for row in csv.reader(io.StringIO(_content(response).decode("utf-8-sig"))) for cell in row]
 
 
 def _csv_lists(api) -> list[str]:
@@ -183,7 +185,7 @@ def test_csv_formula_cells_are_neutralised_in_every_export(api, hostile_registry
 def test_csv_negative_number_is_written_as_a_number(api, hostile_registry):
     response = api.get("/api/v1/observations/?format=csv&indicator=export-growth")
 
-    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig"))))
     assert [row["value"] for row in rows] == ["-3.5"]
 
 
@@ -208,3 +210,35 @@ def test_csv_negative_number_is_written_as_a_number(api, hostile_registry):
 )
 def test_csv_cell_neutralises_text_that_starts_like_a_formula(value, cell):
     assert csv_cell(value) == cell
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects/", "/api/v1/corridors/", "/api/v1/observations/"])
+def test_csv_starts_with_the_utf8_byte_order_mark(api, registry, path):
+    content = _content(api.get(f"{path}?format=csv"))
+
+    assert content.startswith(b"\xef\xbb\xbf")
+    assert content.count(b"\xef\xbb\xbf") == 1
+
+
+def test_csv_non_ascii_text_survives_the_round_trip(api, registry):
+    Project.objects.filter(slug="ml-1-railway").update(summary="±660 kV HVDC line, Matiari–Lahore")
+
+    response = api.get("/api/v1/projects/?format=csv")
+
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig"))))
+    assert [row["summary"] for row in rows if row["slug"] == "ml-1-railway"] == ["±660 kV HVDC line, Matiari–Lahore"]
+
+
+def test_csv_participants_carry_names_beside_slugs(api, registry):
+    response = api.get("/api/v1/projects/?format=csv")
+
+    rows = {row["slug"]: row for row in csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig")))}
+    assert (rows["karot-hydropower"]["participants"], rows["karot-hydropower"]["participant_names"]) == (
+        "china-three-gorges:sponsor",
+        "China Three Gorges",
+    )
+    assert (rows["ml-1-railway"]["participants"], rows["ml-1-railway"]["participant_names"]) == (
+        "wapda:implementing-agency",
+        "Water and Power Development Authority",
+    )
+    assert rows["rashakai-sez"]["participant_names"] == ""

@@ -342,7 +342,7 @@ def _project_slugs(response) -> set[str]:
 
 
 def _csv_slugs(response) -> set[str]:
-    return {row["slug"] for row in csv.DictReader(io.StringIO(_content(response).decode()))}
+    return {row["slug"] for row in csv.DictReader(io.StringIO(_content(response).decode("utf-8-sig")))}
 
 
 def _geojson_slugs(response) -> set[str]:

@@ -16,7 +16,7 @@ PROJECT_LIST_FIELDS = (
 
 
 def body(response):
-    return b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    return b"".join(response.streaming_content).decode("utf-8-sig") if response.streaming else response.content.decode()
 
 
 def test_project_list_with_fields_has_only_those_in_that_order(api, registry):
@@ -41,8 +41,8 @@ def test_project_csv_and_geojson_with_fields(api, registry):
     geojson = json.loads(body(api.get("/api/v1/projects/", {"fields": "slug,name", "format": "geojson"})))
 
     rows = list(csv.reader(io.StringIO(csv_text)))
-    assert rows[0] == ["slug", "participants"]
-    assert rows[1] == ["karot-hydropower", "china-three-gorges:sponsor"]
+    assert rows[0] == ["slug", "participants", "participant_names"]
+    assert rows[1] == ["karot-hydropower", "china-three-gorges:sponsor", "China Three Gorges"]
     assert {tuple(feature["properties"]) for feature in geojson["features"]} == {("slug", "name")}
 
 

@@ -338,13 +338,14 @@ def test_number_at_the_limits_is_accepted(api, vocab):
 
 
 def test_bad_boolean_is_refused(api, db):
-    values = ["maybe", "2", "tru", "yes please", "on", "null"]
+    values = ["maybe", "2", "tru", "yes please", "on", "null", "yes", "no", "True"]
     cases = {
         query(PROJECTS, **{name: value}): (name, value) for name in ["is_stale", "has_location"] for value in values
     }
 
     assert answers(api, cases) == {
-        url: refused({name: [f"Enter true or false; got {value!r}."]}) for url, (name, value) in cases.items()
+        url: refused({name: [f"Write true or false (or 1 or 0); got {value!r}."]})
+        for url, (name, value) in cases.items()
     }
 
 
@@ -451,18 +452,18 @@ def test_page_size_outside_1_to_500_is_refused(api, registry):
 
 def test_unknown_format_is_refused_with_the_allowed_ones(api, registry):
     urls = {
-        f"{PROJECTS}?": "json, csv, geojson",
-        "/api/v1/corridors/?": "json, csv",
-        "/api/v1/projects/karot-hydropower/?": "json",
-        "/api/v1/projects/karot-hydropower/history/?": "json",
-        "/api/v1/corridors/green/?": "json",
-        f"{STATS}?group_by=corridor&": "json",
-        f"{CHANGES}?": "json",
+        f"{PROJECTS}?": "json, csv, geojson, api",
+        "/api/v1/corridors/?": "json, csv, api",
+        "/api/v1/projects/karot-hydropower/?": "json, api",
+        "/api/v1/projects/karot-hydropower/history/?": "json, api",
+        "/api/v1/corridors/green/?": "json, api",
+        f"{STATS}?group_by=corridor&": "json, csv, api",
+        f"{CHANGES}?": "json, api",
     }
     cases = {f"{url}format={value}": (value, allowed) for url, allowed in urls.items() for value in ["xml", "JSON"]}
-    cases[f"{PROJECTS}karot-hydropower/?format=csv"] = ("csv", "json")  # exports are for lists only
-    cases[f"{PROJECTS}karot-hydropower/?format=geojson"] = ("geojson", "json")
-    cases["/api/v1/corridors/?format=geojson"] = ("geojson", "json, csv")  # only projects have places
+    cases[f"{PROJECTS}karot-hydropower/?format=csv"] = ("csv", "json, api")  # exports are for lists only
+    cases[f"{PROJECTS}karot-hydropower/?format=geojson"] = ("geojson", "json, api")
+    cases["/api/v1/corridors/?format=geojson"] = ("geojson", "json, csv, api")  # only projects have places
 
     assert answers(api, cases) == {
         url: refused({"format": [f"Unknown format {value!r}. Allowed: {allowed}."]})
@@ -564,7 +565,7 @@ def test_investment_stats_bad_input_is_refused(api, vocab):
         f"{STATS}?group_by=corridor&corridor=blue": {
             "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth, none."]
         },
-        f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Enter true or false; got 'maybe'."]},
+        f"{STATS}?group_by=corridor&is_stale=maybe": {"is_stale": ["Write true or false (or 1 or 0); got 'maybe'."]},
         f"{STATS}?group_by=corridor&announced_usd_min=inf": {
             "announced_usd_min": ["Enter a finite number; got 'inf'."]
         },

@@ -62,7 +62,7 @@ def test_project_csv_export_rows_equal_the_json_list(api, synthetic_registry):
     rows = api.get("/api/v1/projects/?page_size=500").json()["results"]
 
     response = api.get("/api/v1/projects/?format=csv")
-    exported = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    exported = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
     assert [row["slug"] for row in exported] == [row["slug"] for row in rows]
     assert [row["pillars"] for row in exported] == [";".join(row["pillars"]) for row in rows]

@@ -234,7 +234,7 @@ def test_observation_csv_export_matches_json(api, indicators):
 
     response = api.get("/api/v1/observations/?format=csv")
 
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert response["Content-Disposition"].startswith('attachment; filename="cpec-observations-')
     assert sorted(row["id"] for row in rows) == sorted(str(item["id"]) for item in expected)
 
