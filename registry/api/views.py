@@ -43,6 +43,12 @@ def form_errors(errors) -> exceptions.ValidationError:
 
 class FilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) != "list" and not (
+            request.query_params.keys() & getattr(view, "detail_query_params", frozenset())
+        ):
+            # One record, or a write: the list's filters do not apply (the strict check has refused them), so no
+            # filterset is built; a detail's own parameters (a project read as of a date) still go through it.
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

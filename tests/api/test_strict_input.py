@@ -20,7 +20,7 @@ STATUSES = "pipeline, mou, implementation, operational, suspended, cancelled"
 ROLES = "sponsor, financier, contractor, operator, implementing-agency, government-counterpart"
 PROVINCES = "PK-PB, PK-SD, PK-KP, PK-BA, PK-GB, PK-JK, PK-IS, none"
 ORDERINGS = "name, announced_usd, realised_usd, realisation_ratio, status_since, updated_at, capacity_value"
-DIMENSIONS = "corridor, pillar, sector, status, province, phase"
+DIMENSIONS = "corridor, pillar, sector, status, province, phase, confidence, organisation"
 MODELS = (
     "corridor, event, event-project, exchange-rate, external-identifier, indicator, investment, observation, "
     "organisation, participation, pillar, project, sector, source, status-change"
