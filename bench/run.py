@@ -121,10 +121,6 @@ def percentile(values: list[float], share: float) -> float:
 # --- the endpoints --------------------------------------------------------------------------------------------
 
 
-def _json_results(api: bytes, baseline: bytes) -> tuple:
-    return json.loads(api)["results"], json.loads(baseline)["results"]
-
-
 def same_page(api: bytes, baseline: bytes) -> str | None:
     api_data, baseline_data = json.loads(api), json.loads(baseline)
     if api_data["results"] != baseline_data["results"]:

@@ -134,10 +134,6 @@ NO_STATUS_SHARE = 0.03  # projects without any status change yet (no status)
 SOURCE_COUNT = 200
 
 
-class RealDataPresent(Exception):
-    """The database holds records that are not synthetic: seeding there needs an explicit --force."""
-
-
 # --- writing rows in bulk -------------------------------------------------------------------------------------
 
 
