@@ -229,9 +229,9 @@ def test_import_wrong_header_is_one_sentence_and_no_row_is_read(admin_client, vo
     assert [str(error.error) for error in result.base_errors] == [
         "The file's header is wrong: unknown column(s) nmae; missing column(s) name, corridor, pillars, sector, "
         "provinces. Expected the columns: slug, name, summary, phase, corridor, pillars, sector, provinces, "
-        "place_name, latitude, longitude, capacity_value, capacity_unit, mou_signed_on, financial_close_on, "
-        "construction_started_on, completed_on, sources, publication (required: slug, name, phase, corridor, "
-        "pillars, sector, provinces)."
+        "place_name, latitude, longitude, location_precision, capacity_value, capacity_unit, mou_signed_on, "
+        "financial_close_on, construction_started_on, completed_on, sources, confidence, editorial_note, "
+        "publication (required: slug, name, phase, corridor, pillars, sector, provinces)."
     ]
     assert list(result.row_errors()) == [] and result.invalid_rows == []
     assert "Traceback" not in response.text
