@@ -298,8 +298,8 @@ def test_import_needs_add_and_change_permissions(client, vocabulary):
     ("index", "header"),
     [
         (PROJECTS, ",".join(ProjectResource.Meta.fields)),
-        (FIGURES, "project,kind,amount,currency,amount_usd,as_of,source,is_preferred,note"),
-        (STATUSES, "project,status,date,source,note"),
+        (FIGURES, "project,kind,amount,currency,amount_usd,as_of,source,is_preferred,note,quote"),
+        (STATUSES, "project,status,date,source,note,quote"),
         (PARTICIPATIONS, "project,organisation,role,note"),
     ],
 )
@@ -512,3 +512,18 @@ def test_export_query_count_does_not_grow_with_projects(admin_client, vocabulary
         lines = export().content.decode().strip().splitlines()
 
     assert len(lines) == 1 + 12
+
+
+def test_import_status_change_keeps_its_quote(admin_client, vocabulary, karot):
+    source = vocabulary["source"].pk
+    text = "\n".join(
+        [
+            "project,status,date,source,note,quote",
+            f'karot,implementation,2016-12-01,{source},Financial close,"Work began on 1 December, the company said."',
+        ]
+    )
+
+    confirm(admin_client, preview(admin_client, STATUSES, upload(text)))
+
+    stored = StatusChange.objects.get(project=karot, date=datetime.date(2016, 12, 1))
+    assert (stored.status, stored.quote) == ("implementation", "Work began on 1 December, the company said.")
