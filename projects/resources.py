@@ -169,6 +169,7 @@ class InvestmentFigureResource(RegistryResource):
     source = column("source", SourceWidget())
     is_preferred = column("is_preferred", YesNoWidget())
     note = column("note", TextWidget())
+    quote = column("quote", TextWidget())
 
     natural_key = ("project", "kind", "as_of", "source")
     required_columns = ("project", "kind", "amount", "currency", "as_of", "source")
@@ -177,7 +178,18 @@ class InvestmentFigureResource(RegistryResource):
     class Meta:
         model = InvestmentFigure
         name = "Investment figures"
-        fields = ("project", "kind", "amount", "currency", "amount_usd", "as_of", "source", "is_preferred", "note")
+        fields = (
+            "project",
+            "kind",
+            "amount",
+            "currency",
+            "amount_usd",
+            "as_of",
+            "source",
+            "is_preferred",
+            "note",
+            "quote",
+        )
         import_order = export_order = fields
 
     def find(self, values):
@@ -208,6 +220,7 @@ class StatusChangeResource(RegistryResource):
     date = column("date", ISODateWidget())
     source = column("source", SourceWidget())
     note = column("note", TextWidget())
+    quote = column("quote", TextWidget())
 
     natural_key = ("project", "status", "date")
     required_columns = ("project", "status", "date", "source")
@@ -216,7 +229,7 @@ class StatusChangeResource(RegistryResource):
     class Meta:
         model = StatusChange
         name = "Status changes"
-        fields = ("project", "status", "date", "source", "note")
+        fields = ("project", "status", "date", "source", "note", "quote")
         import_order = export_order = fields
 
     def find(self, values):

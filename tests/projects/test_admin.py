@@ -783,3 +783,26 @@ def test_setup_editors_run_twice_changes_nothing_and_restores_the_set(db, capsys
         "`manage.py api_token revoke <id>`.",
     ]
     assert Group.objects.filter(name="editors").count() == 1
+
+
+def test_project_change_page_shows_quotes_and_the_editorial_note(admin_client, db):
+    project = make_project(slug="port-qasim")
+    services.project_update(project=project, editorial_note="Check the COD with PPIB.", confidence="medium")
+    services.status_change_record(
+        project=project,
+        status=STATUS.OPERATIONAL,
+        date=datetime.date(2017, 11, 29),
+        source=SourceFactory(),
+        quote="The first unit was inaugurated on November 29.",
+    )
+    project.external_ids.create(scheme="gem", value="Port_Qasim_EPC_power_station", quote="It is operating.")
+
+    response = admin_client.get(change_url(project))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="status_changes-0-quote" value="The first unit was inaugurated on November 29."' in page
+    assert 'name="investments-__prefix__-quote"' in page
+    assert 'value="It is operating."' in page
+    assert "Check the COD with PPIB.</textarea>" in page
+    assert '<option value="medium" selected>' in page

@@ -229,9 +229,9 @@ def test_import_wrong_header_is_one_sentence_and_no_row_is_read(admin_client, vo
     assert [str(error.error) for error in result.base_errors] == [
         "The file's header is wrong: unknown column(s) nmae; missing column(s) name, corridor, pillars, sector, "
         "provinces. Expected the columns: slug, name, summary, phase, corridor, pillars, sector, provinces, "
-        "place_name, latitude, longitude, capacity_value, capacity_unit, mou_signed_on, financial_close_on, "
-        "construction_started_on, completed_on, sources, publication (required: slug, name, phase, corridor, "
-        "pillars, sector, provinces)."
+        "place_name, latitude, longitude, location_precision, capacity_value, capacity_unit, mou_signed_on, "
+        "financial_close_on, construction_started_on, completed_on, sources, confidence, editorial_note, "
+        "publication (required: slug, name, phase, corridor, pillars, sector, provinces)."
     ]
     assert list(result.row_errors()) == [] and result.invalid_rows == []
     assert "Traceback" not in response.text
@@ -298,8 +298,8 @@ def test_import_needs_add_and_change_permissions(client, vocabulary):
     ("index", "header"),
     [
         (PROJECTS, ",".join(ProjectResource.Meta.fields)),
-        (FIGURES, "project,kind,amount,currency,amount_usd,as_of,source,is_preferred,note"),
-        (STATUSES, "project,status,date,source,note"),
+        (FIGURES, "project,kind,amount,currency,amount_usd,as_of,source,is_preferred,note,quote"),
+        (STATUSES, "project,status,date,source,note,quote"),
         (PARTICIPATIONS, "project,organisation,role,note"),
     ],
 )
@@ -512,3 +512,18 @@ def test_export_query_count_does_not_grow_with_projects(admin_client, vocabulary
         lines = export().content.decode().strip().splitlines()
 
     assert len(lines) == 1 + 12
+
+
+def test_import_status_change_keeps_its_quote(admin_client, vocabulary, karot):
+    source = vocabulary["source"].pk
+    text = "\n".join(
+        [
+            "project,status,date,source,note,quote",
+            f'karot,implementation,2016-12-01,{source},Financial close,"Work began on 1 December, the company said."',
+        ]
+    )
+
+    confirm(admin_client, preview(admin_client, STATUSES, upload(text)))
+
+    stored = StatusChange.objects.get(project=karot, date=datetime.date(2016, 12, 1))
+    assert (stored.status, stored.quote) == ("implementation", "Work began on 1 December, the company said.")

@@ -350,8 +350,12 @@ def test_seed_event_with_a_month_keeps_it_and_links_the_named_projects(seeded, d
         "https://www.beltroad-initiative.com/bri-factsheet-series-havelian-dry-port/",
     ]
     assert sorted(event.project_links.values_list("project__slug", "role", "note")) == [
-        ("havelian-dry-port", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
-        ("ml1-railway-upgrade", "reviewed", "Role by the registry's rule for a jcc-meeting: reviewed."),
+        ("havelian-dry-port", "reviewed", "Role by the registry's rule for the kind of event (jcc-meeting): reviewed."),
+        (
+            "ml1-railway-upgrade",
+            "reviewed",
+            "Role by the registry's rule for the kind of event (jcc-meeting): reviewed.",
+        ),
     ]
 
 
@@ -619,3 +623,53 @@ def test_build_projects_reproduces_the_committed_fixture(tmp_path):
     assert output.read_text(encoding="utf-8") == (PROJECT_DIR / "fixtures" / "projects.json").read_text(
         encoding="utf-8"
     )
+
+
+def builder():
+    spec = importlib.util.spec_from_file_location("build_projects", PROJECT_DIR / "fixtures" / "build_projects.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_events_refuses_a_project_name_it_cannot_match(tmp_path):
+    build_projects = builder()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "kind,title,date,place,summary,projects,sources,quote\n"
+        'jcc-meeting,2nd JCC meeting,2014,Beijing,Second JCC.,"Karot Hydropower; Nowhere Road",https://example.org/a,Q\n',
+        encoding="utf-8",
+    )
+    projects = [{"name": "Karot Hydropower", "slug": "karot-hydropower"}]
+
+    with pytest.raises(build_projects.BuildError, match="names 'Nowhere Road', which is no project of the seed data"):
+        build_projects.build_events(path, projects)
+
+
+def test_build_events_keeps_partial_dates_and_roles_by_kind(tmp_path):
+    build_projects = builder()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "kind,title,date,place,summary,projects,sources,quote\n"
+        "agreement,6th JCC meeting,2015-11,Karachi,An agreement.,Karot Hydropower,https://example.org/a,Q\n",
+        encoding="utf-8",
+    )
+    projects = [{"name": "Karot Hydropower", "slug": "karot-hydropower"}]
+    build_projects.EVENT_ROLE_EXCEPTIONS = {}
+
+    events = build_projects.build_events(path, projects)
+
+    assert [(e["slug"], e["date"], e["date_precision"], e["projects"]) for e in events] == [
+        (
+            "6th-jcc-meeting",
+            "2015-11-01",
+            "month",
+            [
+                {
+                    "project": "karot-hydropower",
+                    "role": "approved",
+                    "note": "Role by the registry's rule for the kind of event (agreement): approved.",
+                }
+            ],
+        )
+    ]
