@@ -29,6 +29,8 @@ DIMENSIONS = {
     "organisation": "participations__organisation__slug",
 }
 ROLE_COLUMN = "participations__role"
+# Dimensions a project has exactly one value of (or none): grouped by these, each project is in one group.
+ONE_GROUP_PER_PROJECT = {"corridor", "sector", "status", "phase", "confidence"}
 
 
 def _aggregates(fields: dict[str, str]) -> dict:
@@ -89,13 +91,25 @@ def investment_stats(
         from projects.models import Project
 
         base = Project.objects.filter(id__in=base.values("id")).order_by()
-    totals = _finish(base.aggregate(**_aggregates(fields)))
     dimensions = {**DIMENSIONS, "status": fields["status"]}
     rows, columns = _grouped(base, group_by, dimensions, roles)
-    groups = []
-    for row in rows.values(*columns).annotate(**_aggregates(fields)).order_by(*columns):
-        groups.append({**_group_key(row, group_by, dimensions), **_finish(row)})
+    grouped = list(rows.values(*columns).annotate(**_aggregates(fields)).order_by(*columns))
+    if set(group_by) <= ONE_GROUP_PER_PROJECT:
+        # Each project is in exactly one group: the totals are the groups' sums, and one query answers both.
+        totals = _finish(_summed(grouped, _aggregates(fields)))
+    else:
+        totals = _finish(base.aggregate(**_aggregates(fields)))
+    groups = [{**_group_key(row, group_by, dimensions), **_finish(row)} for row in grouped]
     return {"group_by": group_by, "totals": totals, "groups": groups}
+
+
+def _summed(rows: list[dict], aggregates: dict) -> dict:
+    """The aggregates over all rows from those per group: counts add up, sums add up (None where every group's is)."""
+    totals = {}
+    for name in aggregates:
+        values = [row[name] for row in rows if row[name] is not None]
+        totals[name] = sum(values) if values else (0 if name.endswith("count") else None)
+    return totals
 
 
 def _grouped(rows: QuerySet, group_by: list[str], dimensions: dict[str, str], roles: list[str] | None):
