@@ -138,3 +138,18 @@ def test_schema_url_properties_are_web_addresses(schema):
     assert components["SourceRequest"]["properties"]["url"]["oneOf"][0]["pattern"] == "^https?://"
     assert components["OrganisationRequest"]["properties"]["website"]["oneOf"][0]["pattern"] == "^https?://"
     assert components["Project"]["properties"]["url"]["pattern"] == "^https?://"
+
+
+def test_schema_free_text_parameters_exclude_the_nul_byte(schema):
+    free = {
+        f"{path} {parameter['name']}": (parameter["schema"].get("items") or parameter["schema"]).get("pattern")
+        for path, method, operation in operations(schema)
+        for parameter in operation.get("parameters", [])
+        if (parameter["schema"].get("items") or parameter["schema"]).get("type") == "string"
+        and not {"enum", "format"} & set(parameter["schema"].get("items") or parameter["schema"])
+    }
+
+    assert free["/api/v1/projects/ search"] == "^[^\\x00]*$"
+    assert free["/api/v1/projects/{slug}/ slug"] == "^[^/\\x00]+$"
+    assert free["/api/v1/projects/ bbox"] == "^[^\\x00]*$"
+    assert free["/api/v1/investments/ currency"] == "^[A-Z]{3}$"

@@ -27,6 +27,9 @@ ERRORS = {
 }
 # Every URL the registry stores or shows is a web address (the models' URL validators accept http and https only).
 WEB_URL_PATTERN = "^https?://"
+NO_NUL_PATTERN = "^[^\\x00]*$"
+# What the viewsets' lookup_value_regex lets through to the view (registry.api.views.RegistryViewSetMixin).
+ANY_IDENTIFIER_PATTERN = "^[^/]+$"
 BOOLEAN_SPELLINGS = "Write true or false (or 1 or 0)."
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSV, GEOJSON = "text/csv", "application/geo+json"
@@ -102,6 +105,13 @@ def describe_everything(result, generator, request, public):
             for parameter in operation.get("parameters", []):
                 if not parameter.get("description") and parameter["name"] in descriptions.PARAMETERS:
                     parameter["description"] = descriptions.PARAMETERS[parameter["name"]]
+                schema = parameter.get("schema", {})
+                for text in (schema, schema.get("items") or {}):
+                    # A NUL byte in a URL is refused before any view (registry.middleware).
+                    if text.get("type") == "string" and not {"enum", "pattern", "format"} & set(text):
+                        text["pattern"] = NO_NUL_PATTERN
+                    elif text.get("pattern") == ANY_IDENTIFIER_PATTERN:
+                        text["pattern"] = "^[^/\\x00]+$"
     for name, component in result.get("components", {}).get("schemas", {}).items():
         for field, schema in component.get("properties", {}).items():
             for variant in [schema, *schema.get("oneOf", [])]:

@@ -112,7 +112,7 @@ def test_detail_csv_format_refused(api, registry):
     response = api.get("/api/v1/projects/karot-hydropower/?format=csv")
 
     assert response.status_code == 400
-    assert response.json() == {"format": ["Unknown format 'csv'. Allowed: json."]}
+    assert response.json() == {"format": ["Unknown format 'csv'. Allowed: json, api."]}
 
 
 @pytest.mark.parametrize(
