@@ -103,7 +103,7 @@ def test_project_list_and_detail_show_grade_precision_and_unassigned_classificat
 
 
 def test_project_csv_has_confidence_and_location_precision_columns(api, graded):
-    text = content(api.get(f"{PROJECTS}?format=csv&corridor=green")).decode()
+    text = content(api.get(f"{PROJECTS}?format=csv&corridor=green")).decode("utf-8-sig")
 
     reader = csv.DictReader(io.StringIO(text))
     columns = reader.fieldnames

@@ -14,8 +14,8 @@ from tests import factories
 
 PROJECT_WRITABLE = (
     "slug, name, summary, phase, corridor, pillars, sector, provinces, place_name, latitude, longitude, "
-    "capacity_value, capacity_unit, participants, publication, mou_signed_on, financial_close_on, "
-    "construction_started_on, completed_on, sources"
+    "location_precision, capacity_value, capacity_unit, participants, confidence, publication, mou_signed_on, "
+    "financial_close_on, construction_started_on, completed_on, sources"
 )
 
 
@@ -92,10 +92,10 @@ def test_participant_with_unknown_or_read_only_key_is_refused(editor_api, regist
 @pytest.mark.parametrize(
     ("path", "writable"),
     [
-        ("/api/v1/status-changes/", "project, status, date, source, note"),
+        ("/api/v1/status-changes/", "project, status, date, source, note, quote"),
         (
             "/api/v1/investments/",
-            "project, kind, amount, currency, amount_usd, no_usd_reason, as_of, source, note, is_preferred",
+            "project, kind, amount, currency, amount_usd, no_usd_reason, as_of, source, note, quote, is_preferred",
         ),
         ("/api/v1/organisations/", "slug, name, country, kind, website"),
         ("/api/v1/sources/", "title, publisher, url, published_on, accessed_on, kind"),
