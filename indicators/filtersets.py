@@ -1,7 +1,6 @@
 """Query-parameter filters of the indicators API (API.md: "Indicators and observations")."""
 
 import django_filters
-from django.db.models import Q
 
 from indicators import choices
 from indicators.models import Indicator, Observation
@@ -17,21 +16,14 @@ class IndicatorFilterSet(django_filters.FilterSet):
     corridor = filters.MultiCodeFilter(
         field_name="corridors", to_field_name="code", queryset=Corridor.objects.all(), label="Corridor code(s)."
     )
-    search = django_filters.CharFilter(
-        method="filter_search", label="Case-insensitive text in code, name, description or unit."
+    search = filters.TextSearchFilter(
+        fields=("code", "name", "description", "unit"),
+        label="Case-insensitive text in code, name, description or unit.",
     )
 
     class Meta:
         model = Indicator
         fields = []
-
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
-            return queryset
-        return queryset.filter(
-            Q(code__icontains=term) | Q(name__icontains=term) | Q(description__icontains=term) | Q(unit__icontains=term)
-        )
 
     def filter_queryset(self, queryset):
         # The corridor filter crosses a many-to-many table: keep each indicator once.

@@ -387,15 +387,11 @@ class OrganisationFilterSet(django_filters.FilterSet):
         field_name="country", length=2, example="CN, PK", label="ISO 3166-1 alpha-2 code(s)."
     )
     kind = filters.MultiChoiceFilter(choices=choices.OrganisationKind.choices, label="Kind(s) of organisation.")
-    search = django_filters.CharFilter(method="filter_search", label="Case-insensitive text in the name or slug.")
+    search = filters.TextSearchFilter(fields=("name", "slug"), label="Case-insensitive text in the name or slug.")
 
     class Meta:
         model = Organisation
         fields = []
-
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        return queryset.filter(Q(name__icontains=term) | Q(slug__icontains=term)) if term else queryset
 
 
 class SourceFilterSet(django_filters.FilterSet):
@@ -403,19 +399,13 @@ class SourceFilterSet(django_filters.FilterSet):
     publisher = django_filters.CharFilter(
         field_name="publisher", lookup_expr="iexact", label="Publisher name (case-insensitive, exact)."
     )
-    search = django_filters.CharFilter(
-        method="filter_search", label="Case-insensitive text in title, publisher or URL."
+    search = filters.TextSearchFilter(
+        fields=("title", "publisher", "url"), label="Case-insensitive text in title, publisher or URL."
     )
 
     class Meta:
         model = Source
         fields = []
-
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
-            return queryset
-        return queryset.filter(Q(title__icontains=term) | Q(publisher__icontains=term) | Q(url__icontains=term))
 
 
 class EventFilterSet(django_filters.FilterSet):
@@ -436,8 +426,8 @@ class EventFilterSet(django_filters.FilterSet):
         method="filter_project",
         label="Project slug(s): events linked to any of them.",
     )
-    search = django_filters.CharFilter(
-        method="filter_search", label="Case-insensitive text in title, summary or place."
+    search = filters.TextSearchFilter(
+        fields=("title", "summary", "place"), label="Case-insensitive text in title, summary or place."
     )
 
     class Meta:
@@ -463,12 +453,6 @@ class EventFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Exists(EventProject.objects.filter(event=OuterRef("pk"), project__in=value)))
-
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
-            return queryset
-        return queryset.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(place__icontains=term))
 
 
 class YearListField(forms.Field):

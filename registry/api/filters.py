@@ -91,6 +91,23 @@ class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultiple
         return [*found.values(), *([self.none_value] if wants_none else [])]
 
 
+class TextSearchFilter(django_filters.CharFilter):
+    """``search=``: the records whose any of ``fields`` holds the text, case-insensitively (blank: no filter)."""
+
+    def __init__(self, *, fields: tuple[str, ...], **kwargs):
+        self.search_fields = fields
+        super().__init__(**kwargs)
+
+    def filter(self, queryset, value):
+        term = (value or "").strip()
+        if not term:
+            return queryset
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": term})
+        return queryset.filter(condition)
+
+
 class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
     """Any of a fixed list of values (an enum in the schema)."""
 
