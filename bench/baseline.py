@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from indicators.models import Observation
 from projects import choices
+from projects.api.serializers import PROJECT_LIST_FIELDS
 from projects.models import (
     EventProject,
     ExternalIdentifier,
@@ -274,34 +275,11 @@ def project_csv(request):
     return response
 
 
+# The CSV's columns: the list shape's fields, the participants' names beside their slug:role pairs.
 LIST_COLUMNS = [
-    "slug",
-    "name",
-    "summary",
-    "phase",
-    "corridor",
-    "pillars",
-    "sector",
-    "status",
-    "status_since",
-    "is_stale",
-    "provinces",
-    "place_name",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "capacity_value",
-    "capacity_unit",
-    "announced_usd",
-    "committed_usd",
-    "realised_usd",
-    "realisation_ratio",
-    "participants",
+    *PROJECT_LIST_FIELDS[: PROJECT_LIST_FIELDS.index("participants") + 1],
     "participant_names",
-    "confidence",
-    "publication",
-    "updated_at",
-    "url",
+    *PROJECT_LIST_FIELDS[PROJECT_LIST_FIELDS.index("participants") + 1 :],
 ]
 
 
