@@ -7,7 +7,7 @@ from rest_framework import serializers
 from indicators import services
 from indicators.models import Indicator, Observation
 from projects.models import Corridor, Source
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer
 
 VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
 
@@ -35,7 +35,7 @@ class ObservationPointSerializer(RegistryModelSerializer):
         ]
 
 
-class IndicatorSerializer(RegistryModelSerializer):
+class IndicatorSerializer(ValidatedModelSerializer):
     corridors = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Corridor.objects.all(), required=False, help_text="Corridor codes."
     )
@@ -75,24 +75,6 @@ class IndicatorSerializer(RegistryModelSerializer):
         period = (latest[0].period_start, latest[0].period_end)
         newest = [point for point in latest if (point.period_start, point.period_end) == period]
         return ObservationPointSerializer(services.preferred_values(newest)[0]).data
-
-    def create(self, validated_data):
-        corridors = validated_data.pop("corridors", [])
-        indicator = Indicator(**validated_data)
-        indicator.full_clean()
-        indicator.save()
-        indicator.corridors.set(corridors)
-        return indicator
-
-    def update(self, instance, validated_data):
-        corridors = validated_data.pop("corridors", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        if corridors is not None:
-            instance.corridors.set(corridors)
-        return instance
 
 
 class ObservationSerializer(RegistryModelSerializer):

@@ -35,7 +35,7 @@ from projects.models import (
     parse_partial_date,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, json_type_name
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, json_type_name
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -45,23 +45,6 @@ URL_SLUG_MARKER = "slug-marker-0"
 
 def money_field(help_text: str) -> serializers.DecimalField:
     return serializers.DecimalField(**MONEY, read_only=True, allow_null=True, help_text=help_text)
-
-
-class FullCleanSerializer(RegistryModelSerializer):
-    """Create and update single-row records through ``full_clean()``, like the admin does."""
-
-    def create(self, validated_data):
-        instance = self.Meta.model(**validated_data)
-        instance.full_clean()
-        instance.save()
-        return instance
-
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        return instance
 
 
 # --- reference data -------------------------------------------------------------------------------------------
@@ -120,7 +103,7 @@ class ProvinceSerializer(RegistryModelSerializer):
         fields = ["code", "name", "project_count"]
 
 
-class SourceSerializer(FullCleanSerializer):
+class SourceSerializer(ValidatedModelSerializer):
     class Meta:
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
@@ -128,7 +111,7 @@ class SourceSerializer(FullCleanSerializer):
         extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR]}}
 
 
-class OrganisationSerializer(FullCleanSerializer):
+class OrganisationSerializer(ValidatedModelSerializer):
     url = AbsoluteUrlField("organisation-detail", "slug")
 
     class Meta:

@@ -169,3 +169,34 @@ class RegistryModelSerializer(serializers.ModelSerializer):
                 reason = self.read_only_reasons.get(name) or READ_ONLY_REASONS.get(name, READ_ONLY_DEFAULT)
                 errors[name] = [f"This field is read-only. {reason}"]
         return errors
+
+
+class ValidatedModelSerializer(RegistryModelSerializer):
+    """Create and update a single-row record through the model's own ``full_clean()``, as the admin does (NetBox's
+    ``ValidatedModelSerializer``): the model states its rules once, the serializer copies none. Many-to-many values
+    are set after the row is saved."""
+
+    def _split_many_to_many(self, validated_data: dict) -> dict:
+        model = self.Meta.model
+        return {
+            name: validated_data.pop(name)
+            for name in list(validated_data)
+            if getattr(model._meta.get_field(name), "many_to_many", False)
+        }
+
+    def _save(self, instance, many_to_many: dict):
+        instance.full_clean()
+        instance.save()
+        for name, values in many_to_many.items():
+            getattr(instance, name).set(values)
+        return instance
+
+    def create(self, validated_data):
+        many_to_many = self._split_many_to_many(validated_data)
+        return self._save(self.Meta.model(**validated_data), many_to_many)
+
+    def update(self, instance, validated_data):
+        many_to_many = self._split_many_to_many(validated_data)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self._save(instance, many_to_many)
