@@ -227,7 +227,7 @@ def _set_project_relations(project: Project, relations: dict[str, list]) -> None
 def project_create(
     *,
     pillars: Iterable[Pillar],
-    provinces: Iterable[Province],
+    provinces: Iterable[Province] = (),
     sources: Iterable[Source] = (),
     **fields: Any,
 ) -> Project:

@@ -41,6 +41,7 @@ from projects.models import (
 from projects.visibility import visible_children, visible_organisations, visible_projects, visible_sources
 from registry import feed
 from registry.api.changes import ChangeEntrySerializer
+from registry.api.pagination import PageNumberPagination, PageOrCursorPagination
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
 PUBLISHED = rules.published("projects")
@@ -317,6 +318,7 @@ class ProjectViewSet(RegistryModelViewSet):
     export_basename = "cpec-projects"
     offers_geojson = True
     detail_query_params = frozenset({"as_of", "include_future"})
+    pagination_class = PageOrCursorPagination  # the history action pages by number only
 
     def as_of(self) -> datetime.date | None:
         """The date the registry is read as of (``as_of``, validated by the filterset), or None for today."""
@@ -416,7 +418,7 @@ class ProjectViewSet(RegistryModelViewSet):
         responses=ChangeEntrySerializer(many=True),
         filters=False,
     )
-    @action(detail=True, methods=["get"], serializer_class=ChangeEntrySerializer)
+    @action(detail=True, methods=["get"], serializer_class=ChangeEntrySerializer, pagination_class=PageNumberPagination)
     def history(self, request, slug=None):
         project = self.get_object()
         editor = self.user_is_editor()

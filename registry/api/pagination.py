@@ -3,6 +3,7 @@
 from django.core.paginator import InvalidPage
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 MAX_PAGE_SIZE = 500
 # Larger than any page number or size; longer digit strings stand for "huge" without int() parsing them.
@@ -100,3 +101,89 @@ class CursorPagination(pagination.CursorPagination):
             return super().decode_cursor(request)
         except Exception:
             raise ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]}) from None
+
+
+class PageOrCursorPagination(PageNumberPagination):
+    """Page numbers by default; keyset (cursor) pages with ``pagination=cursor``, for clients that walk the whole
+    list: each page is found by an index seek from the last row of the one before, so page 1,000 costs what page 1
+    does (an offset page scans every row before it). Cursor pages are ordered by ``cursor_ordering`` (a unique
+    column); the response has the same shape (``count``, ``next``, ``previous``, ``results``)."""
+
+    mode_query_param = "pagination"
+    cursor_query_param = "cursor"
+    cursor_ordering = "slug"
+    modes = ("page", "cursor")
+
+    def __init__(self):
+        super().__init__()
+        self.keyset: CursorPagination | None = None
+
+    def uses_cursor(self, request) -> bool:
+        mode = request.query_params.get(self.mode_query_param) or "page"
+        if mode not in self.modes:
+            raise ValidationError({self.mode_query_param: [f"Give one of: {', '.join(self.modes)} (got {mode!r})."]})
+        cursor = request.query_params.get(self.cursor_query_param)
+        if mode == "page" and cursor is not None:
+            raise ValidationError({self.cursor_query_param: ["A cursor belongs to pagination=cursor: add it."]})
+        if mode == "cursor":
+            if request.query_params.get(self.page_query_param) is not None:
+                raise ValidationError({self.page_query_param: ["Cursor pages have no number: follow `next`."]})
+            ordering = request.query_params.get("ordering")
+            if ordering not in (None, "", self.cursor_ordering):
+                raise ValidationError(
+                    {"ordering": [f"Cursor pages are ordered by {self.cursor_ordering}: leave ordering out."]}
+                )
+        return mode == "cursor"
+
+    def _keyset(self) -> "CursorPagination":
+        keyset = CursorPagination()
+        keyset.ordering = self.cursor_ordering
+        keyset.page_size = self.page_size
+        return keyset
+
+    def check_params(self, request) -> None:
+        if self.uses_cursor(request):
+            self._keyset().check_params(request)
+        else:
+            super().check_params(request)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if not self.uses_cursor(request):
+            self.keyset = None
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.keyset = self._keyset()
+        self.count = queryset.count()
+        return self.keyset.paginate_queryset(queryset.order_by(self.cursor_ordering), request, view)
+
+    def get_paginated_response(self, data):
+        if self.keyset is None:
+            return super().get_paginated_response(data)
+        return Response(
+            {
+                "count": self.count,
+                "next": self.keyset.get_next_link(),
+                "previous": self.keyset.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.mode_query_param,
+                "required": False,
+                "in": "query",
+                "description": "page (default): numbered pages; cursor: keyset pages ordered by slug, for walking the "
+                "whole list (follow `next`; no `page`, no `ordering`).",
+                "schema": {"type": "string", "enum": list(self.modes)},
+            },
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "With pagination=cursor: the position, as given in a `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+        ]

@@ -95,6 +95,7 @@ class StrictQueryParamsMixin:
                         getattr(paginator, "page_query_param", None),
                         getattr(paginator, "page_size_query_param", None),
                         getattr(paginator, "cursor_query_param", None),
+                        getattr(paginator, "mode_query_param", None),
                     )
                     if name
                 }

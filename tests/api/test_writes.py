@@ -53,6 +53,16 @@ def test_project_create_by_editor_returns_detail(editor_api, registry, editor):
     assert Project.history.filter(slug="gwadar-east-bay").get().history_user == editor
 
 
+def test_project_create_without_corridor_or_provinces_keeps_them_empty(editor_api, registry):
+    body = {key: value for key, value in _project_body().items() if key not in ("corridor", "provinces")}
+
+    response = editor_api.post("/api/v1/projects/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["corridor"], response.json()["provinces"]) == (None, [])
+    assert Project.objects.get(slug="gwadar-east-bay").provinces.count() == 0
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
