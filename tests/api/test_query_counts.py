@@ -19,14 +19,12 @@ from projects.models import ExternalIdentifier, Project
 from tests import factories
 from tests.api_fixtures import editor_user, token_client
 
-_batch_numbers = itertools.count(1)
-
 
 def populate(count: int, *, publication: str = choices.Publication.PUBLISHED) -> list[Project]:
     """``count`` projects, each with its own corridor, pillars, sector (with a parent) and organisations."""
     projects = []
-    for _ in range(count):
-        n = next(_batch_numbers)
+    first = Project.objects.filter(slug__startswith="project-q").count() + 1  # numbers unique within the test
+    for n in range(first, first + count):
         corridor = factories.CorridorFactory(code=f"corridor-q{n}", aliases=[f"Alias {n}"])
         pillars = [factories.PillarFactory(code=f"pillar-q{n}-{k}", aligned_corridor=corridor) for k in ("a", "b")]
         parent = factories.SectorFactory(code=f"sector-q{n}")
