@@ -4,6 +4,7 @@ import datetime
 import importlib.util
 import io
 import json
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -673,3 +674,25 @@ def test_build_events_keeps_partial_dates_and_roles_by_kind(tmp_path):
             ],
         )
     ]
+
+
+def test_seed_stats_totals_equal_the_projects_headline_sums_computed_apart(seeded, db, api):
+    figures = defaultdict(list)
+    for figure in InvestmentFigure.objects.filter(project__publication=choices.Publication.PUBLISHED):
+        figures[figure.project_id, figure.kind].append(figure)
+    expected = {}
+    for kind in choices.InvestmentKind.values:
+        amounts = [
+            services.headline_amount(figures[project_id, kind])
+            for project_id in Project.objects.published().values_list("id", flat=True)
+        ]
+        expected[f"{kind}_usd"] = sum(amount for amount in amounts if amount is not None)
+
+    body = api.get("/api/v1/stats/investment/", {"group_by": "corridor"}).json()
+
+    totals = {key: Decimal(str(body["totals"][key])) for key in expected}
+    assert totals == expected
+    assert body["totals"]["project_count"] == Project.objects.published().count()
+    unassigned = next(group for group in body["groups"] if group["corridor"] is None)
+    assert unassigned["project_count"] == Project.objects.published().filter(corridor=None).count()
+    assert sum(group["project_count"] for group in body["groups"]) == body["totals"]["project_count"]
