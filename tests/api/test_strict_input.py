@@ -58,7 +58,17 @@ PROJECT_FILTERS = [
     "updated_since",
 ]
 AS_OF = ["as_of", "include_future"]
-PROJECT_LIST_PARAMETERS = [*PROJECT_FILTERS, *AS_OF, "fields", "format", "ordering", "page", "page_size"]
+PROJECT_LIST_PARAMETERS = [
+    *PROJECT_FILTERS,
+    *AS_OF,
+    "cursor",
+    "fields",
+    "format",
+    "ordering",
+    "page",
+    "page_size",
+    "pagination",
+]
 STATS_PARAMETERS = [*PROJECT_FILTERS, *AS_OF, "format", "group_by"]
 NUMBER_FILTERS = [name for name in PROJECT_FILTERS if name.endswith(("_min", "_max"))]
 DATE_FILTERS = ["status_since_after", "status_since_before", "completed_after", "completed_before"]
