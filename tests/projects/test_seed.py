@@ -676,6 +676,22 @@ def test_build_events_keeps_partial_dates_and_roles_by_kind(tmp_path):
     ]
 
 
+def test_build_refuses_a_curated_record_with_a_field_it_does_not_know(tmp_path):
+    build_projects = builder()
+    path = tmp_path / "cpec_projects.csv"
+    path.write_text(",".join(build_projects.COLUMNS) + "\n" + "Karot Hydropower" + "," * 19 + "\n", encoding="utf-8")
+    build_projects.CURATED = {
+        "cpec_projects.csv": [
+            {"name": "Karot Hydropower", "slug": "karot-hydropower", "place": "", "financal_close": "2016"}
+        ]
+    }
+
+    with pytest.raises(
+        build_projects.BuildError, match=r"Karot Hydropower: unknown curation fields \['financal_close'\]"
+    ):
+        build_projects.curated_rows(path, "cpec_projects.csv")
+
+
 def test_seed_stats_totals_equal_the_projects_headline_sums_computed_apart(seeded, db, api):
     figures = defaultdict(list)
     for figure in InvestmentFigure.objects.filter(project__publication=choices.Publication.PUBLISHED):
