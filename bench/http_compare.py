@@ -18,6 +18,7 @@ import datetime
 import http.client
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -470,6 +471,9 @@ def main(argv=None) -> int:
         args.readme.write_text(replace_section(args.readme.read_text(), args.update_readme.read_text()))
         print(f"{args.readme}: the Performance table replaced with {args.update_readme}")
         return 0
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install wrk (bench/load.sh installs it too).")
+        return 2
     run.configure_environment()
     import django
 
