@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from rest_framework import generics, serializers
 
 from indicators.models import Observation
 from projects import choices
@@ -27,6 +28,7 @@ from projects.models import (
     InvestmentFigure,
     Participation,
     Project,
+    Source,
     StatusChange,
     partial_date,
     stale_condition,
@@ -153,10 +155,11 @@ def _projects_url(request) -> str:
 
 
 def project_list(request):
-    """One page of projects with the page's count, like ``GET /api/v1/projects/``."""
+    """One page of projects with the page's count, like ``GET /api/v1/projects/`` (``page`` by OFFSET, as the API)."""
     queryset = published_projects(request)
     size = int(request.GET.get("page_size", 50))
-    rows = list(queryset.values(*PROJECT_VALUES)[:size])
+    start = (int(request.GET.get("page", 1)) - 1) * size
+    rows = list(queryset.values(*PROJECT_VALUES)[start : start + size])
     return json_response({"count": queryset.count(), "results": project_rows(rows, _projects_url(request))})
 
 
@@ -251,10 +254,22 @@ def project_detail(request, slug: str):
     return json_response(data)
 
 
-def project_csv(request):
-    """Every filtered project as CSV, streamed: rows from ``values().iterator()``, related codes per 1000 rows."""
+def _row_batches(request) -> Iterator[list[dict]]:
+    """The filtered published projects in the list shape, 1000 rows at a time, from ``values().iterator()``."""
     queryset = published_projects(request).values(*PROJECT_VALUES)
     base_url = _projects_url(request)
+    batch = []
+    for row in queryset.iterator(chunk_size=1000):
+        batch.append(row)
+        if len(batch) == 1000:
+            yield project_rows(batch, base_url)
+            batch = []
+    if batch:
+        yield project_rows(batch, base_url)
+
+
+def project_csv(request):
+    """Every filtered project as CSV, streamed: rows from ``values().iterator()``, related codes per 1000 rows."""
     columns = LIST_COLUMNS
 
     def chunks() -> Iterator[bytes]:
@@ -262,13 +277,9 @@ def project_csv(request):
         buffer.write(UTF8_BOM)
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
-        batch = []
-        for row in queryset.iterator(chunk_size=1000):
-            batch.append(row)
-            if len(batch) == 1000:
-                yield _csv_batch(writer, buffer, columns, batch, base_url)
-                batch = []
-        yield _csv_batch(writer, buffer, columns, batch, base_url)
+        for batch in _row_batches(request):
+            yield _csv_batch(writer, buffer, columns, batch)
+        yield buffer.getvalue().encode()
 
     response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="baseline.csv"'
@@ -283,8 +294,8 @@ LIST_COLUMNS = [
 ]
 
 
-def _csv_batch(writer, buffer: io.StringIO, columns: list[str], rows: list[dict], base_url: str) -> bytes:
-    for item in project_rows(rows, base_url):
+def _csv_batch(writer, buffer: io.StringIO, columns: list[str], items: list[dict]) -> bytes:
+    for item in items:
         item["participant_names"] = [p["name"] for p in item["participants"]]
         item["participants"] = [f"{p['organisation']}:{p['role']}" for p in item["participants"]]
         item["updated_at"] = item["updated_at"].isoformat()
@@ -295,10 +306,38 @@ def _csv_batch(writer, buffer: io.StringIO, columns: list[str], rows: list[dict]
     return data
 
 
+def _point(item: dict) -> dict | None:
+    if item["latitude"] is None or item["longitude"] is None:
+        return None
+    return {"type": "Point", "coordinates": [float(item["longitude"]), float(item["latitude"])]}
+
+
+def project_geojson(request):
+    """Every filtered project as a GeoJSON FeatureCollection, streamed: one orjson call per 1000 features."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"type":"FeatureCollection","features":['
+        separator = b""
+        for batch in _row_batches(request):
+            features = [
+                {"type": "Feature", "id": item["slug"], "geometry": _point(item), "properties": item} for item in batch
+            ]
+            yield separator + orjson.dumps(features, default=json_default)[1:-1]
+            separator = b","
+        yield b"]}"
+
+    return StreamingHttpResponse(chunks(), content_type="application/geo+json")
+
+
 CAPACITY_UNITS = choices.CapacityUnit.values
 BOTH = "p.announced_usd IS NOT NULL AND p.realised_usd IS NOT NULL"
-STATS_SQL = f"""
-    SELECT c.code, p.status, GROUPING(c.code, p.status) AS is_total,
+STATS_DIMENSIONS = {"corridor": "c.code", "status": "p.status"}  # the dimensions the benchmark groups by
+
+
+def stats_sql(dimensions: list[str]) -> str:
+    columns = ", ".join(STATS_DIMENSIONS[name] for name in dimensions)
+    return f"""
+    SELECT {columns}, GROUPING({columns}) AS is_total,
            COUNT(*), SUM(p.announced_usd), SUM(p.committed_usd), SUM(p.realised_usd),
            COUNT(*) FILTER (WHERE {BOTH}),
            SUM(p.announced_usd) FILTER (WHERE {BOTH}),
@@ -306,8 +345,8 @@ STATS_SQL = f"""
            {", ".join("SUM(p.capacity_value) FILTER (WHERE p.capacity_unit = %s)" for _ in CAPACITY_UNITS)}
     FROM projects_project p LEFT JOIN projects_corridor c ON c.id = p.corridor_id
     WHERE p.publication = %s
-    GROUP BY GROUPING SETS ((c.code, p.status), ())
-    ORDER BY is_total DESC, c.code, p.status
+    GROUP BY GROUPING SETS (({columns}), ())
+    ORDER BY is_total DESC, {columns}
 """
 
 
@@ -318,14 +357,19 @@ def _ratio(announced: Decimal | None, realised: Decimal | None) -> Decimal | Non
 
 
 def investment_stats(request):
-    """``stats/investment?group_by=corridor,status`` over published projects: one GROUP BY with a totals set."""
+    """``stats/investment?group_by=...`` (corridor and/or status) over published projects: one GROUP BY with a
+    totals set."""
+    dimensions = _split(request, "group_by") or ["corridor", "status"]
     with connection.cursor() as cursor:
-        cursor.execute(STATS_SQL, [*CAPACITY_UNITS, PUBLISHED])
+        cursor.execute(stats_sql(dimensions), [*CAPACITY_UNITS, PUBLISHED])
         rows = cursor.fetchall()
+    width = len(dimensions) + 1  # the group's values, then GROUPING()
 
     def figures(row) -> dict:
-        count, announced, committed, realised, with_both, with_both_announced, with_both_realised = row[3:10]
-        capacity = dict(zip(CAPACITY_UNITS, row[10:], strict=True))
+        count, announced, committed, realised, with_both, with_both_announced, with_both_realised = row[
+            width : width + 7
+        ]
+        capacity = dict(zip(CAPACITY_UNITS, row[width + 7 :], strict=True))
         return {
             "project_count": count,
             "announced_usd": announced,
@@ -337,9 +381,13 @@ def investment_stats(request):
             "capacity": {unit: total for unit, total in capacity.items() if total is not None},
         }
 
+    def group(row) -> dict:
+        # A project without a status has "" in the column and null in the API.
+        values = {name: value or None for name, value in zip(dimensions, row, strict=False)}
+        return {**values, **figures(row)}
+
     totals = figures(rows[0])
-    groups = [{"corridor": row[0], "status": row[1] or None, **figures(row)} for row in rows[1:]]
-    return json_response({"group_by": ["corridor", "status"], "totals": totals, "groups": groups})
+    return json_response({"group_by": dimensions, "totals": totals, "groups": [group(row) for row in rows[1:]]})
 
 
 OBSERVATION_VALUES = [
@@ -392,3 +440,94 @@ def observation_list(request):
         for row in queryset.order_by("period_start", "id").values(*OBSERVATION_VALUES)[:size]
     ]
     return json_response({"results": results})
+
+
+# --- the naive view: what a first DRF version of the detail would be --------------------------------------------
+# Not a lower bound like the views above but the other side of the issue-16 target "detail faster than a naive
+# ModelSerializer view": DRF's generic view with nested ModelSerializers, the project's DRF defaults, and the
+# related lists prefetched. The document holds the same record in DRF's default shapes (not byte-identical).
+
+
+class NaiveSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
+
+
+class NaiveStatusChangeSerializer(serializers.ModelSerializer):
+    source = NaiveSourceSerializer()
+
+    class Meta:
+        model = StatusChange
+        exclude = ["project"]
+
+
+class NaiveInvestmentSerializer(serializers.ModelSerializer):
+    source = NaiveSourceSerializer()
+
+    class Meta:
+        model = InvestmentFigure
+        exclude = ["project"]
+        depth = 1
+
+
+class NaiveParticipationSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Participation
+        exclude = ["project"]
+
+
+class NaiveExternalIdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExternalIdentifier
+        exclude = ["project"]
+
+
+class NaiveEventLinkSerializer(serializers.ModelSerializer):
+    event = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = EventProject
+        exclude = ["project"]
+
+
+class NaiveProjectSerializer(serializers.ModelSerializer):
+    corridor = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sector = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    pillars = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    provinces = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    participations = NaiveParticipationSerializer(many=True)
+    status_changes = NaiveStatusChangeSerializer(many=True)
+    investments = NaiveInvestmentSerializer(many=True)
+    external_ids = NaiveExternalIdentifierSerializer(many=True)
+    event_links = NaiveEventLinkSerializer(many=True)
+    sources = NaiveSourceSerializer(many=True)
+
+    class Meta:
+        model = Project
+        fields = "__all__"
+
+
+class NaiveProjectDetail(generics.RetrieveAPIView):
+    serializer_class = NaiveProjectSerializer
+    lookup_field = "slug"
+    queryset = (
+        Project.objects.filter(publication=PUBLISHED)
+        .select_related("corridor", "sector")
+        .prefetch_related(
+            "pillars",
+            "provinces",
+            "participations__organisation",
+            "status_changes__source",
+            "investments__source",
+            "investments__exchange_rate",
+            "external_ids",
+            "event_links__event",
+            "sources",
+        )
+    )
+
+
+naive_project_detail = NaiveProjectDetail.as_view()

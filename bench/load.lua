@@ -1,5 +1,6 @@
--- wrk script for bench/load.sh: cycle through the request paths in the file given after `--`, count every
--- response that is not 2xx, and print one summary line that load.sh reads.
+-- wrk script for bench/load.sh and bench/http_compare.py: cycle through the request paths in the file given
+-- after `--`, count every response that is not 2xx, and print one machine-readable summary line
+-- (LOAD key=value ...) that they read.
 --   wrk -c 64 -d 30s -s bench/load.lua http://127.0.0.1:8765 -- paths.txt
 
 local threads = {}
@@ -47,9 +48,9 @@ function done(summary, latency, requests)
   local errors = summary.errors
   local seconds = summary.duration / 1e6
   io.write(string.format(
-    "LOAD requests=%d seconds=%.1f rps=%.1f p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f non2xx=%d "
+    "LOAD requests=%d seconds=%.3f rps=%.2f mean_ms=%.2f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f non2xx=%d "
       .. "connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\n",
-    summary.requests, seconds, summary.requests / seconds,
+    summary.requests, seconds, summary.requests / seconds, latency.mean / 1000,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000, non2xx_total,
     errors.connect, errors.read, errors.write, errors.timeout

@@ -147,6 +147,12 @@ def same_rows_in(fields: list[str]):
     return compare
 
 
+def same_subject(api: bytes, baseline: bytes) -> str | None:
+    """The naive view's document has DRF's default shapes: only the project must be the same."""
+    api_slug, baseline_slug = json.loads(api)["slug"], json.loads(baseline)["slug"]
+    return None if api_slug == baseline_slug else f"{api_slug} != {baseline_slug}"
+
+
 def same_bytes(api: bytes, baseline: bytes) -> str | None:
     if api == baseline:
         return None
@@ -164,10 +170,17 @@ class Endpoint:
     baseline: list[str]
     compare: Callable[[bytes, bytes], str | None]
     runs: int | None = None  # a fixed number of runs instead of a time budget (the whole-table export)
+    # Which issue-16 target applies (bench/http_compare.py): list, stats, export, as_of, fields, naive, or none.
+    kind: str = "list"
     results: dict = field(default_factory=dict)
 
 
-def endpoints(detail_slugs: list[str], csv_runs: int) -> list[Endpoint]:
+def deep_page(published: int) -> int:
+    """The deep page of the issue (page 500 of 50 rows), or the last full page of a smaller data set."""
+    return max(1, min(500, published // 50))
+
+
+def endpoints(detail_slugs: list[str], csv_runs: int, deep: int = 2) -> list[Endpoint]:
     return [
         Endpoint(
             "project list (filtered, 50 rows)",
@@ -182,12 +195,26 @@ def endpoints(detail_slugs: list[str], csv_runs: int) -> list[Endpoint]:
             [f"/api/v1/projects/?{PROJECT_FILTER}&as_of={datetime.date.today()}&include_future=true"],
             [f"/api/v1/projects/?{PROJECT_FILTER}"],
             same_page,
+            kind="as_of",
         ),
         Endpoint(
             "project list fields=slug,name,status (against the full list)",
             [f"/api/v1/projects/?{PROJECT_FILTER}&fields={','.join(SPARSE_FIELDS)}"],
             [f"/api/v1/projects/?{PROJECT_FILTER}"],
             same_rows_in(SPARSE_FIELDS),
+            kind="fields",
+        ),
+        Endpoint(
+            "project list, unfiltered (50 rows)",
+            ["/api/v1/projects/"],
+            ["/bench/projects/"],
+            same_page,
+        ),
+        Endpoint(
+            f"project list, deep page (page={deep})",
+            [f"/api/v1/projects/?page={deep}"],
+            [f"/bench/projects/?page={deep}"],
+            same_page,
         ),
         Endpoint(
             "project detail",
@@ -196,10 +223,25 @@ def endpoints(detail_slugs: list[str], csv_runs: int) -> list[Endpoint]:
             same_document,
         ),
         Endpoint(
+            "project detail (against a naive ModelSerializer view)",
+            [f"/api/v1/projects/{slug}/" for slug in detail_slugs],
+            [f"/bench/naive/projects/{slug}/" for slug in detail_slugs],
+            same_subject,
+            kind="naive",
+        ),
+        Endpoint(
+            "stats/investment?group_by=corridor",
+            ["/api/v1/stats/investment/?group_by=corridor"],
+            ["/bench/stats/?group_by=corridor"],
+            same_document,
+            kind="stats",
+        ),
+        Endpoint(
             "stats/investment?group_by=corridor,status",
             ["/api/v1/stats/investment/?group_by=corridor,status"],
             ["/bench/stats/"],
             same_document,
+            kind="stats",
         ),
         Endpoint(
             "observation list (filtered, 50 rows)",
@@ -212,6 +254,7 @@ def endpoints(detail_slugs: list[str], csv_runs: int) -> list[Endpoint]:
             [f"/api/v1/observations/?{OBSERVATION_PERIOD_FILTER}"],
             [f"/bench/observations/?{OBSERVATION_PERIOD_FILTER}"],
             same_page,
+            kind="none",
         ),
         Endpoint(
             "CSV export of all projects",
@@ -219,6 +262,15 @@ def endpoints(detail_slugs: list[str], csv_runs: int) -> list[Endpoint]:
             ["/bench/projects.csv"],
             same_bytes,
             runs=csv_runs,
+            kind="export",
+        ),
+        Endpoint(
+            "GeoJSON export of all projects",
+            ["/api/v1/projects/?format=geojson"],
+            ["/bench/projects.geojson"],
+            same_document,
+            runs=csv_runs,
+            kind="export",
         ),
     ]
 
@@ -365,6 +417,13 @@ def ensure_data(projects: int, observations: int, reseed: bool) -> None:
     started = time.monotonic()
     call_command("seed_synthetic", projects=projects, observations=observations)
     print(f"Seeded in {time.monotonic() - started:.0f} s.")
+
+
+def published_count() -> int:
+    from bench import synthetic
+    from projects import choices
+
+    return synthetic.synthetic_projects().filter(publication=choices.Publication.PUBLISHED).count()
 
 
 def detail_slugs(count: int) -> list[str]:
@@ -549,13 +608,14 @@ def main() -> int:
         cursor.execute("SELECT version()")
         server = cursor.fetchone()[0].split(" on ")[0]
     app = get_wsgi_application()
-    run = endpoints(detail_slugs(50), args.csv_runs)
+    run = endpoints(detail_slugs(50), args.csv_runs, deep_page(published_count()))
     for endpoint in run:
         print(f"... {endpoint.name}", flush=True)
         benchmark(app, endpoint, seconds=args.seconds, rounds=args.rounds)
     list_small_queries = len(count_queries(app, f"/api/v1/projects/?{PROJECT_FILTER}&page_size=1"))
-    memory = {"api": measure_memory(run[-1].api[0]), "baseline": measure_memory(run[-1].baseline[0])}
     by_name = {endpoint.name: endpoint for endpoint in run}
+    csv_export = by_name["CSV export of all projects"]
+    memory = {"api": measure_memory(csv_export.api[0]), "baseline": measure_memory(csv_export.baseline[0])}
     targets = evaluate(by_name, memory, list_small_queries)
     print()
     print(report(run, memory, targets, args, server))

@@ -21,6 +21,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PY = str(PROJECT_DIR / ".venv" / "bin" / "python")
+if not Path(PY).exists():  # a git worktree without its own .venv: the interpreter running this
+    PY = sys.executable
 DB = "cpec_soak"
 READ_PATHS = [
     "/api/v1/projects/?corridor=green&ordering=-announced_usd",
@@ -43,15 +45,20 @@ def prepare(env) -> str:
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
     run(PY, "manage.py", "migrate", "--noinput", "--verbosity", "0", env=env)
     run(PY, "manage.py", "load_seed_data", env=env)
-    run(PY, "manage.py", "setup_editors", env=env)
     run(PY, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
+    return editor_token(env)
+
+
+def editor_token(env, username: str = "soak-editor") -> str:
+    """An API token of an editor (created with the editors group when missing), valid for a day."""
+    run(PY, "manage.py", "setup_editors", env=env)
     script = (
         "from django.contrib.auth.models import Group, User\n"
-        "user, _ = User.objects.get_or_create(username='soak-editor', defaults={'is_staff': True})\n"
+        f"user, _ = User.objects.get_or_create(username={username!r}, defaults={{'is_staff': True}})\n"
         "user.groups.add(Group.objects.get(name='editors'))"
     )
     run(PY, "manage.py", "shell", "-c", script, env=env)
-    issued = run(PY, "manage.py", "api_token", "issue", "soak-editor", "--days", "1", env=env, capture=True)
+    issued = run(PY, "manage.py", "api_token", "issue", username, "--days", "1", env=env, capture=True)
     return issued.splitlines()[-1]
 
 
@@ -100,11 +107,13 @@ def reader(port, deadline, stats, number):
         )
 
 
-def writer(port, deadline, stats, token, acknowledged):
+def writer(port, deadline, stats, token, acknowledged, project="sahiwal-coal-power-plant", label="soak"):
+    """An editor writing until the deadline: a new organisation (``<label>-organisation-<n>``), then the summary of
+    ``project``, in turn."""
     number = 0
     while time.monotonic() < deadline:
         number += 1
-        slug = f"soak-organisation-{number}"
+        slug = f"{label}-organisation-{number}"
         body = {"slug": slug, "name": f"Soak Organisation {number}", "kind": "private", "country": "PK"}
         started = time.monotonic()
         try:
@@ -113,10 +122,8 @@ def writer(port, deadline, stats, token, acknowledged):
             if status == 201:
                 acknowledged["organisations"].append(slug)
             started = time.monotonic()
-            summary = f"Soak summary {number}"
-            status, _ = request(
-                port, "PATCH", "/api/v1/projects/sahiwal-coal-power-plant/", {"summary": summary}, token
-            )
+            summary = f"{label.capitalize()} summary {number}"
+            status, _ = request(port, "PATCH", f"/api/v1/projects/{project}/", {"summary": summary}, token)
             stats.record("write: project", status, time.monotonic() - started)
             if status == 200:
                 acknowledged["summary"] = summary
