@@ -2,24 +2,13 @@
 
 import datetime
 import importlib.util
-import io
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from indicators.models import Indicator, Observation
-from indicators.seed import FIXTURES_DIR, SeedDataError, load_indicators
+from indicators.seed import FIXTURES_DIR, load_indicators
 from projects.models import Source
-from tests.factories import CorridorFactory, SourceFactory, make_project
-
-CORRIDORS = ["growth", "livelihood", "innovation", "green", "connectivity"]
-REUTERS_FIREWALL_URL = (
-    "https://www.reuters.com/technology/pakistans-internet-firewall-could-cost-economy-300-million-"
-    "association-says-2024-08-15/"
-)
 
 
 def load_build_module():
@@ -30,18 +19,6 @@ def load_build_module():
 
 
 build = load_build_module()
-
-
-# The projects observations_more.csv has values about (the projects loader creates them before the indicators).
-SEED_PROJECTS = ["allama-iqbal-industrial-city", "rashakai-sez"]
-
-
-@pytest.fixture
-def corridors(db):
-    created = {code: CorridorFactory(code=code) for code in CORRIDORS}
-    for slug in SEED_PROJECTS:
-        make_project(slug=slug, corridor=created["growth"])
-    return created
 
 
 def history_rows() -> int:
@@ -101,10 +78,8 @@ def test_build_unknown_publisher_refused():
 # --- loading --------------------------------------------------------------------------------------------------
 
 
-def test_load_indicators_creates_every_row(corridors):
-    counts = load_indicators()
-
-    assert counts == {
+def test_load_indicators_creates_every_row(loaded, db):
+    assert loaded == {
         "indicators_created": 32,
         "indicators_skipped": 0,
         "sources_created": 52,
@@ -117,9 +92,7 @@ def test_load_indicators_creates_every_row(corridors):
     assert (Indicator.history.count(), Indicator.history.filter(history_type="+").count()) == (32, 32)
 
 
-def test_load_indicators_keeps_definitions(corridors):
-    load_indicators()
-
+def test_load_indicators_keeps_definitions(loaded, db):
     sez = Indicator.objects.get(code="approved-sez-count")
     gdp = Indicator.objects.get(code="gdp-usd")
     tariff = Indicator.objects.get(code="tariff-predictability")
@@ -135,9 +108,7 @@ def test_load_indicators_keeps_definitions(corridors):
     assert sez.description.startswith("Number of special economic zones approved under CPEC")
 
 
-def test_load_indicators_approved_zones_go_from_7_to_44(corridors):
-    load_indicators()
-
+def test_load_indicators_approved_zones_go_from_7_to_44(loaded, db):
     series = Observation.objects.filter(indicator__code="approved-sez-count", scope="national", kind="actual").order_by(
         "period_start"
     )
@@ -147,9 +118,7 @@ def test_load_indicators_approved_zones_go_from_7_to_44(corridors):
     ]
 
 
-def test_load_indicators_sources_shared_and_partial_dates_first_day(corridors):
-    load_indicators()
-
+def test_load_indicators_sources_shared_and_partial_dates_first_day(loaded, db):
     earth_news = Source.objects.get(publisher="Earth News")
     assert (earth_news.url, earth_news.published_on, earth_news.kind) == ("", datetime.date(2026, 1, 1), "news")
     assert earth_news.observations.count() == 6
@@ -162,8 +131,7 @@ def test_load_indicators_sources_shared_and_partial_dates_first_day(corridors):
     )
 
 
-def test_load_indicators_second_run_creates_and_changes_nothing(corridors):
-    load_indicators()
+def test_load_indicators_second_run_creates_and_changes_nothing(loaded, db):
     history_before = history_rows()
 
     counts = load_indicators()
@@ -180,19 +148,7 @@ def test_load_indicators_second_run_creates_and_changes_nothing(corridors):
     assert history_rows() == history_before
 
 
-def test_load_indicators_reuses_existing_source_by_url(corridors):
-    existing = SourceFactory(url=REUTERS_FIREWALL_URL, title="Firewall cost (Reuters)")
-
-    counts = load_indicators()
-
-    assert (counts["sources_created"], counts["sources_reused"]) == (51, 1)
-    assert Observation.objects.get(indicator__code="it-exports-usd", period_start="2023-07-01").source == existing
-    existing.refresh_from_db()
-    assert existing.title == "Firewall cost (Reuters)"
-
-
-def test_load_indicators_leaves_rows_as_editors_made_them(corridors):
-    load_indicators()
+def test_load_indicators_leaves_rows_as_editors_made_them(loaded, db):
     observation = Observation.objects.get(indicator__code="gdp-usd", period_start="2024-01-01")
     observation.value = Decimal("375")
     observation.save()
@@ -205,46 +161,13 @@ def test_load_indicators_leaves_rows_as_editors_made_them(corridors):
     assert (observation.value, Indicator.objects.get(code="gdp-usd").unit) == (Decimal("375"), "USD bn")
 
 
-def test_load_indicators_adds_only_what_is_missing(corridors):
-    load_indicators()
+def test_load_indicators_adds_only_what_is_missing(loaded, db):
     Observation.objects.get(indicator__code="renewable-integration", kind="target").delete()
 
     counts = load_indicators()
 
     assert (counts["observations_created"], counts["observations_skipped"], counts["sources_reused"]) == (1, 96, 52)
     assert Observation.objects.get(indicator__code="renewable-integration", kind="target").value == Decimal("60")
-
-
-def test_load_indicators_missing_corridor_fails_clearly_and_writes_nothing(db):
-    for code in ["growth", "livelihood", "innovation", "connectivity"]:
-        CorridorFactory(code=code)
-
-    with pytest.raises(SeedDataError) as raised:
-        load_indicators()
-
-    assert str(raised.value) == (
-        "Missing corridor(s) green, used by indicator(s) electricity-reliability, tariff-predictability, "
-        "renewable-integration, power-circular-debt, solar-panel-imports, cpec-power-capacity-mw: load the corridor "
-        "vocabulary first."
-    )
-    assert (Indicator.objects.count(), Source.objects.count()) == (0, 0)
-
-
-def test_load_indicators_invalid_observation_fails_with_its_entry_and_writes_nothing(corridors, tmp_path: Path):
-    indicators = json.loads((FIXTURES_DIR / "indicators.json").read_text(encoding="utf-8"))
-    observations = json.loads((FIXTURES_DIR / "observations.json").read_text(encoding="utf-8"))
-    observations[1]["period_end"] = "2023-12-31"
-    (tmp_path / "indicators.json").write_text(json.dumps(indicators), encoding="utf-8")
-    (tmp_path / "observations.json").write_text(json.dumps(observations), encoding="utf-8")
-
-    with pytest.raises(SeedDataError) as raised:
-        load_indicators(tmp_path)
-
-    assert str(raised.value) == (
-        "observations.json, entry 2 (exports-usd, 2024-01-01): "
-        "period_end: The period cannot end (2023-12-31) before it starts (2024-01-01)."
-    )
-    assert (Indicator.objects.count(), Observation.objects.count()) == (0, 0)
 
 
 # --- build rules for the competing values ------------------------------------------------------------------
@@ -290,23 +213,3 @@ def test_build_unknown_project_name_refused():
 
 
 # --- the whole seed command ------------------------------------------------------------------------------------
-
-
-def observation_snapshot() -> list[tuple]:
-    return list(
-        Observation.objects.order_by("pk").values_list(
-            "indicator__code", "scope", "project__slug", "period_start", "value", "source__url", "is_preferred", "quote"
-        )
-    )
-
-
-def test_load_seed_data_twice_changes_nothing(db):
-    call_command("load_seed_data", stdout=io.StringIO())
-    before = (observation_snapshot(), history_rows(), Source.objects.count())
-
-    out = io.StringIO()
-    call_command("load_seed_data", stdout=out)
-
-    assert (observation_snapshot(), history_rows(), Source.objects.count()) == before
-    assert len(before[0]) == 97
-    assert out.getvalue().splitlines()[-1] == "Seed data already loaded."

@@ -1,31 +1,15 @@
 """The 2013-2026 series of the indicators seed (indicators_more.csv, observations_more.csv), read from one load.
 
-Every test here only reads: the seed is loaded once for the module (``loaded``) instead of once per test.
+Every test here only reads: the seed is loaded once for the module (``loaded``, tests/indicators/conftest.py)
+instead of once per test.
 """
 
 import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from indicators.models import Indicator, Observation
-from indicators.seed import load_indicators
-from tests.factories import CorridorFactory, make_project
-from tests.indicators.test_seed import CORRIDORS, SEED_PROJECTS
-
-
-@pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    """The indicators seed loaded once for the tests that only read it, inside a transaction rolled back after the
-    module's last test (each test still runs in its own savepoint through ``db``)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        created = {code: CorridorFactory(code=code) for code in CORRIDORS}
-        for slug in SEED_PROJECTS:
-            make_project(slug=slug, corridor=created["growth"])
-        yield load_indicators()
-        transaction.set_rollback(True)
-
 
 # --- the 2013-2026 series (indicators_more.csv, observations_more.csv) ----------------------------------------
 

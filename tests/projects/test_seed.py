@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from indicators.models import Indicator, Observation
 from projects import choices, seed, services
 from projects.models import (
     Corridor,
@@ -511,12 +512,25 @@ def test_seed_second_load_keeps_editors_changes(seeded, db):
     assert Source.objects.get(url="https://dawn.com/news/1321768").title == "Hub ground-breaking"
 
 
-def test_load_seed_data_command_reports_what_it_did(seeded, db):
+def observations_and_history() -> tuple:
+    observations = list(
+        Observation.objects.order_by("pk").values_list(
+            "indicator__code", "scope", "project__slug", "period_start", "value", "source__url", "is_preferred", "quote"
+        )
+    )
+    history = Indicator.history.count() + Observation.history.count() + Source.history.count()
+    return observations, history, Source.objects.count()
+
+
+def test_load_seed_data_command_reports_what_it_did_and_changes_nothing_the_second_time(seeded, db):
     call_command("load_seed_data", stdout=io.StringIO())  # the indicators, which `seeded` does not load
+    before = observations_and_history()
     out = io.StringIO()
 
     call_command("load_seed_data", stdout=out)
 
+    assert observations_and_history() == before
+    assert len(before[0]) == 97
     assert out.getvalue().splitlines() == [
         "projects.seed.load_vocabularies: corridors 0 created, 5 skipped; pillars 0 created, 5 skipped; "
         "sectors 0 created, 21 skipped",
