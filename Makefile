@@ -59,9 +59,10 @@ checks: venv
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 # Tests run on every core (pytest-xdist) and in a random order (pytest-randomly; `-p no:randomly` to turn it off).
+# Whole files go to one worker (--dist loadfile), so a module-scoped fixture (the seed loads) runs once, not per worker.
 PYTEST_WORKERS ?= auto
 pytest: venv
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint checks pytest
 
