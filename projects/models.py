@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from projects import choices, rules
 from projects.display import format_money
-from registry.history import TrackedHistory
+from registry.history import BatchedDeletion, BatchedDeletionQuerySet, TrackedHistory
 
 SLUG_VALIDATOR = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens.")
 HTTP_URL_VALIDATOR = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
@@ -222,7 +222,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class ProjectQuerySet(models.QuerySet):
+class ProjectQuerySet(BatchedDeletionQuerySet):
     def published(self):
         return self.filter(rules.published())
 
@@ -238,8 +238,11 @@ def stale_condition(today: datetime.date | None = None, *, status: str = "status
     return Q(**{f"{status}__in": choices.STALE_STATUSES, f"{since}__lt": stale_cutoff(today)})
 
 
-class Project(models.Model):
-    """The unit of the registry: one CPEC project with its classification, place, size and derived money."""
+class Project(BatchedDeletion):
+    """The unit of the registry: one CPEC project with its classification, place, size and derived money.
+
+    A project's deletion, with the rows it cascades to, is one deletion batch (``projects.recovery`` restores it).
+    """
 
     slug = models.SlugField(max_length=150, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=300)

@@ -16,9 +16,11 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from projects import rules, services
 from projects.models import Project, StatusChange
 
-# Django deletes a project and its rows in one go, a model at a time (several projects together in a bulk delete):
-# the deletion records follow each other closely. A row deleted on its own earlier is separated from them by a pause
-# longer than CASCADE_GAP, or by an edit. No deletion is looked for further back than CASCADE_SPAN.
+# Deletions recorded before deletion batches (``registry.history.deletion_batch``) have none: for them, the rows
+# deleted with the project are told by time. Django deletes a project and its rows in one go, a model at a time
+# (several projects together in a bulk delete): the deletion records follow each other closely. A row deleted on its
+# own earlier is separated from them by a pause longer than CASCADE_GAP, or by an edit. No deletion is looked for
+# further back than CASCADE_SPAN.
 CASCADE_GAP = datetime.timedelta(seconds=10)
 CASCADE_SPAN = datetime.timedelta(hours=1)
 
@@ -114,31 +116,28 @@ def _before(row) -> Q:
     return Q(history_date__lt=row.history_date) | Q(history_date=row.history_date, history_id__lt=row.history_id)
 
 
-def _deletion_began(deletion) -> datetime.datetime:
-    """When the deletion that removed the project began: walking back from the project's deletion record through the
-    deletion records of all projects and their rows, the moment before the first pause longer than CASCADE_GAP."""
-    at = deletion.history_date
-    moments = set()
-    for model in [Project, *(part.model for part in project_parts())]:
-        records = _history_model(model).objects.filter(
-            history_type="-", history_date__lte=at, history_date__gte=at - CASCADE_SPAN
-        )
-        moments.update(records.values_list("history_date", flat=True))
-    began = at
-    for moment in sorted(moments, reverse=True):
-        if began - moment > CASCADE_GAP:
-            break
-        began = moment
-    return began
-
-
 def _deleted_with(deletion) -> list[tuple[Part, object]]:
-    """The deletion records of the project's rows that went with it: those in the same run of deletions.
-
-    A row removed on its own before that is left out: an edit to the project or its rows, or a pause longer than
-    CASCADE_GAP, separates it from the project's deletion.
-    """
+    """The deletion records of the project's rows that went with it: those of its deletion batch (a row removed on
+    its own before has none, or another), each kind together, in the order its rows were first created (a status
+    history is validated in that order)."""
     parts = project_parts()
+    kept = []
+    for index, part in enumerate(parts):
+        rows = _history_model(part.model).objects.filter(**{part.project_field: deletion.id}, history_type="-")
+        if deletion.deletion_batch is not None:
+            rows = rows.filter(deletion_batch=deletion.deletion_batch)
+        else:
+            rows = rows.filter(_deleted_with_by_time(deletion, parts))
+        rows = rows.exclude(id__in=part.model._base_manager.values("pk"))
+        kept += [(index, part, row) for row in rows]
+    kept.sort(key=lambda item: (item[0], _creation_order(item[2])))
+    return [(part, row) for _, part, row in kept]
+
+
+def _deleted_with_by_time(deletion, parts: list[Part]) -> Q:
+    """For a deletion recorded without a batch: the rows' deletion records in the same run of deletions as the
+    project's, after the last edit of the project or its rows (an edit, or a pause longer than CASCADE_GAP,
+    separates a row deleted on its own before from the project's deletion)."""
     at = deletion.history_date
     edits = [
         _history_model(Project)
@@ -151,20 +150,28 @@ def _deleted_with(deletion) -> list[tuple[Part, object]]:
         rows = _history_model(part.model).objects.filter(**{part.project_field: deletion.id}, history_date__lte=at)
         edits.append(rows.exclude(history_type="-").aggregate(at=Max("history_date"))["at"])
     last_edit = max((moment for moment in edits if moment is not None), default=None)
-    began = _deletion_began(deletion)
+    condition = Q(history_date__gte=_deletion_began(deletion, parts), history_date__lte=at)
+    if last_edit is not None:
+        condition &= Q(history_date__gt=last_edit)
+    return condition
 
-    kept = []
-    for index, part in enumerate(parts):
-        rows = _history_model(part.model).objects.filter(
-            **{part.project_field: deletion.id}, history_type="-", history_date__gte=began, history_date__lte=at
+
+def _deletion_began(deletion, parts: list[Part]) -> datetime.datetime:
+    """When the deletion that removed the project began: walking back from the project's deletion record through the
+    deletion records of all projects and their rows, the moment before the first pause longer than CASCADE_GAP."""
+    at = deletion.history_date
+    moments = set()
+    for model in [Project, *(part.model for part in parts)]:
+        records = _history_model(model).objects.filter(
+            history_type="-", history_date__lte=at, history_date__gte=at - CASCADE_SPAN
         )
-        if last_edit is not None:
-            rows = rows.filter(history_date__gt=last_edit)
-        rows = rows.exclude(id__in=part.model._base_manager.values("pk"))
-        kept += [(index, part, row) for row in rows]
-    # Each kind together, in the order its rows were first created: a status history is validated in that order.
-    kept.sort(key=lambda item: (item[0], _creation_order(item[2])))
-    return [(part, row) for _, part, row in kept]
+        moments.update(records.values_list("history_date", flat=True))
+    began = at
+    for moment in sorted(moments, reverse=True):
+        if began - moment > CASCADE_GAP:
+            break
+        began = moment
+    return began
 
 
 def _creation_order(row) -> tuple:

@@ -3,9 +3,12 @@
 Each historical row keeps who, when, what kind of change and which fields changed, so the project history
 endpoint and the change feed read it without re-diffing. ``recorded_as_one_change`` lets a service that saves a
 record and its many-to-many fields in several steps leave one history entry instead of one per step, and
-``one_change_per_record`` does the same for a write made of several service calls.
+``one_change_per_record`` does the same for a write made of several service calls. The deletion records written by
+one deletion (a record and the rows it cascades to) carry the same ``deletion_batch`` (``BatchedDeletion``), so a
+restore knows which rows went with the record.
 """
 
+import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -13,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
-from simple_history.signals import post_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from registry import feed
 
@@ -25,6 +28,9 @@ class ChangedFieldsHistory(models.Model):
     """Abstract base of every historical model: adds the list of fields the change touched."""
 
     changed_fields = models.JSONField(default=list, blank=True)
+    # On a deletion record: the deletion that removed the row (``deletion_batch``); null on other records, on rows
+    # deleted outside one, and on deletions recorded before the field existed.
+    deletion_batch = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         abstract = True
@@ -82,6 +88,50 @@ def recorded_as_one_change(instance, *, created: bool):
             records.append((instance, created))
         instance.skip_history_when_saving = True
         yield instance
+
+
+# The deletion in progress (``deletion_batch``): its id, stamped on every deletion record written inside it.
+_open_deletion: ContextVar[uuid.UUID | None] = ContextVar("open_deletion", default=None)
+
+
+@contextmanager
+def deletion_batch():
+    """Give the deletion records written inside the block (Django's cascade included) one id, new for each
+    outermost block, so that what was deleted together can be told apart from what was deleted before or after."""
+    if _open_deletion.get() is not None:
+        yield
+        return
+    token = _open_deletion.set(uuid.uuid4())
+    try:
+        yield
+    finally:
+        _open_deletion.reset(token)
+
+
+class BatchedDeletionQuerySet(models.QuerySet):
+    """A queryset whose ``delete()`` is one deletion batch (the admin's "Delete selected", a bulk delete)."""
+
+    def delete(self):
+        with deletion_batch():
+            return super().delete()
+
+
+class BatchedDeletion(models.Model):
+    """A model whose ``delete()`` is one deletion batch: its record and the rows it cascades to share the id. Use
+    with a manager built on ``BatchedDeletionQuerySet`` so that bulk deletes are batches too."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        with deletion_batch():
+            return super().delete(*args, **kwargs)
+
+
+@receiver(pre_create_historical_record)
+def stamp_deletion_batch(sender, history_instance, **kwargs):
+    if isinstance(history_instance, ChangedFieldsHistory) and history_instance.history_type == "-":
+        history_instance.deletion_batch = _open_deletion.get()
 
 
 def join_open_change(instance) -> None:

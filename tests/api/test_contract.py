@@ -13,6 +13,9 @@ and write tests cover those answers.
 
 import datetime
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
+from types import MappingProxyType
 
 import pytest
 import schemathesis
@@ -57,20 +60,27 @@ IDENTIFIERS = [
 ]
 
 
-# The identifiers read at a test's first draw, kept for the whole test: Hypothesis replays cases and needs the same
-# choices each time, even after a generated DELETE removed the row (which then answers 404).
-_identifiers: dict[str, list] = {}
+# The identifiers of the running test (``known_identifiers``), by path prefix; None outside such a test.
+_known: ContextVar[Mapping[str, tuple] | None] = ContextVar("contract_known_identifiers", default=None)
 
 
-def existing_identifiers(path: str) -> list:
-    if path not in _identifiers:
-        _identifiers[path] = []
-        for prefix, app_label, model_name, field in IDENTIFIERS:
-            if path.startswith(prefix):
-                model = apps.get_model(app_label, model_name)
-                _identifiers[path] = sorted(model.objects.values_list(field, flat=True))
-                break
-    return _identifiers[path]
+@pytest.fixture
+def known_identifiers(contract_data):
+    """The identifiers in the database when the test starts, by path prefix, for the test's whole run: Hypothesis
+    replays cases and needs the same choices each time, even after a generated DELETE removed the row (which then
+    answers 404). Read once, never changed, and gone with the test."""
+    known = {
+        prefix: tuple(sorted(apps.get_model(app_label, model_name).objects.values_list(field, flat=True)))
+        for prefix, app_label, model_name, field in IDENTIFIERS
+    }
+    token = _known.set(MappingProxyType(known))
+    yield
+    _known.reset(token)
+
+
+def existing_identifiers(path: str) -> tuple:
+    known = _known.get() or {}
+    return next((identifiers for prefix, identifiers in known.items() if path.startswith(prefix)), ())
 
 
 @schema.hook
@@ -93,7 +103,6 @@ def in_process_wsgi(db, monkeypatch):
     the test's transaction (not in autocommit mode) counts as one: it would be closed mid-test. Rather than commit
     the data (``transactional_db``, a flush per test), the handler is disconnected, as the test client does.
     """
-    _identifiers.clear()
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": None})  # no 429s from the many requests
@@ -123,13 +132,13 @@ def editor_token(db):
 
 @schema.include(method="GET").parametrize()
 @CONTRACT_SETTINGS
-def test_read_operation_conforms_to_schema(case, in_process_wsgi, contract_data):
+def test_read_operation_conforms_to_schema(case, in_process_wsgi, known_identifiers):
     case.call_and_validate(headers=IDENTITY, excluded_checks=[positive_data_acceptance])
 
 
 @schema.exclude(method="GET").parametrize()
 @CONTRACT_SETTINGS
-def test_write_operation_conforms_to_schema(case, in_process_wsgi, contract_data, editor_token):
+def test_write_operation_conforms_to_schema(case, in_process_wsgi, known_identifiers, editor_token):
     case.call_and_validate(
         headers={**IDENTITY, "Authorization": f"Token {editor_token}"}, excluded_checks=[positive_data_acceptance]
     )

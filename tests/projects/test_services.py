@@ -5,12 +5,9 @@ import datetime
 import threading
 import time
 from decimal import Decimal
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.db import connection, transaction
 
 from projects import choices, services
@@ -610,24 +607,52 @@ needs_row_locks = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def committed_db(django_db_setup, django_db_blocker):
-    """Real commits, visible to other connections; afterwards the tables are flushed as after a transactional test,
-    and the fixed province list (created by a data migration, so also flushed) is put back for the tests after."""
-    with django_db_blocker.unblock():
-        yield
-        call_command("flush", verbosity=0, interactive=False)
-        import_module("projects.migrations.0002_provinces").create_provinces(apps, None)
+# Real commits, visible to the other connections; the tables are flushed afterwards, and the flush's post_migrate
+# signal puts the fixed province list back for the tests after. A ``django_db`` mark, not a fixture of its own, so
+# that the test database is set up even when these are the only tests selected.
+committed = pytest.mark.django_db(transaction=True)
 
 
-def run_while_first_holds_its_transaction(first, second):
-    """Run ``first`` in a transaction that stays open until ``second`` (another connection) has had time to block."""
-    first_done, errors, results = threading.Event(), [], {}
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
-    def in_thread(name, work, before=None, after=None):
+
+def waits_for_me(pid: int) -> bool:
+    """Whether the PostgreSQL backend ``pid`` is waiting for a lock this connection holds (read live, each call)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", [pid])
+        return cursor.fetchone()[0]
+
+
+def run_while_first_holds_its_transaction(first, second, timeout: float = 10):
+    """Run ``first`` in a transaction that stays open until ``second``, started in another connection once ``first``
+    has done its work, is waiting for it on a lock; then let ``first`` commit. Fails the test when ``second`` does
+    not start waiting within ``timeout`` seconds."""
+    first_done, second_started, errors, results, pids, problems = threading.Event(), threading.Event(), [], {}, [], []
+
+    def hold():
+        first_done.set()
+        if not second_started.wait(timeout=timeout):
+            problems.append("the second transaction did not start")
+            return
+        deadline = time.monotonic() + timeout
+        while not waits_for_me(pids[0]):
+            if time.monotonic() > deadline:
+                problems.append(f"the second transaction did not wait for the first within {timeout} s")
+                return
+            time.sleep(0.01)  # polling the other connection's state, not timing the test
+
+    def start_second():
+        if not first_done.wait(timeout=timeout):
+            problems.append("the first transaction did not finish its work")
+        pids.append(backend_pid())
+        second_started.set()
+
+    def in_thread(name, work, before, after=None):
         try:
-            if before:
-                before.wait(timeout=10)
+            before()
             with transaction.atomic():
                 results[name] = work()
                 if after:
@@ -637,23 +662,21 @@ def run_while_first_holds_its_transaction(first, second):
         finally:
             connection.close()
 
-    def hold():
-        first_done.set()
-        time.sleep(0.5)  # ``second`` starts and must wait for this transaction
-
     threads = [
-        threading.Thread(target=in_thread, args=("first", first, None, hold)),
-        threading.Thread(target=in_thread, args=("second", second, first_done)),
+        threading.Thread(target=in_thread, args=("first", first, lambda: None, hold)),
+        threading.Thread(target=in_thread, args=("second", second, start_second)),
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert problems == []
     return results, errors
 
 
 @needs_row_locks
-def test_concurrent_figures_for_one_project_both_count(committed_db):
+@committed
+def test_concurrent_figures_for_one_project_both_count():
     project = make_project()
     sources = [SourceFactory(), SourceFactory()]
 
@@ -673,7 +696,8 @@ def test_concurrent_figures_for_one_project_both_count(committed_db):
 
 
 @needs_row_locks
-def test_concurrent_status_changes_cannot_make_an_invalid_history(committed_db):
+@committed
+def test_concurrent_status_changes_cannot_make_an_invalid_history():
     project = make_project()
     add_status(project, S.PIPELINE, D(2015, 1, 1))
     sources = [SourceFactory(), SourceFactory()]

@@ -1,7 +1,6 @@
 """Deleting a project never loses its past: a deleted project comes back, with what was deleted with it, as it was."""
 
 import datetime
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -238,15 +237,55 @@ def test_project_restore_leaves_out_a_row_removed_before_an_edit(editor_api):
     assert [participant["organisation"] for participant in before["participants"]] == ["china-three-gorges"]
 
 
-def test_project_restore_leaves_out_a_row_removed_a_while_before(editor_api, monkeypatch):
-    monkeypatch.setattr(recovery, "CASCADE_GAP", datetime.timedelta(seconds=1))
+def test_project_restore_leaves_out_a_row_removed_just_before_without_an_edit(editor_api):
     project = build_project()
     first = StatusChange.objects.filter(project=project).order_by("date").first()
     services.status_change_delete(status_change=first)  # the current status stays: the project is not touched
     before = detail(editor_api)
-    time.sleep(1.5)
 
     recovery.project_restore(history_id=delete(editor_api))
+
+    assert detail(editor_api) == before
+    assert [entry["status"] for entry in before["status_history"]] == ["implementation", "operational"]
+
+
+def test_project_deletion_records_share_one_batch_that_no_other_deletion_has(editor_api):
+    project = build_project()
+    alone = StatusChange.objects.filter(project=project).order_by("date").first()
+    alone_id = alone.pk
+    services.status_change_delete(status_change=alone)
+    build_project(slug="sahiwal-coal", name="Sahiwal Coal Power Plant")
+
+    deletion = Project.history.get(history_id=delete(editor_api))
+    other = Project.history.get(history_id=delete(editor_api, "sahiwal-coal"))
+
+    batches = Counter(
+        record.deletion_batch for model in [Project, *PARTS] for record in model.history.filter(history_type="-")
+    )
+    assert batches == {
+        deletion.deletion_batch: 1 + 2 + 4 + 2 + 2 + 1,
+        other.deletion_batch: 1 + 3 + 4 + 2 + 2 + 1,
+        None: 1,
+    }
+    assert StatusChange.history.get(id=alone_id, history_type="-").deletion_batch is None
+
+
+def test_project_restore_of_a_deletion_recorded_without_a_batch_leaves_out_a_row_removed_a_while_before(editor_api):
+    project = build_project()
+    first = StatusChange.objects.filter(project=project).order_by("date").first()
+    first_id = first.pk
+    services.status_change_delete(status_change=first)
+    before = detail(editor_api)
+    history_id = delete(editor_api)
+    # As recorded before deletion batches existed, with the lone deletion a pause longer than CASCADE_GAP before.
+    for model in [Project, *PARTS]:
+        model.history.filter(history_type="-").update(deletion_batch=None)
+    lone = StatusChange.history.get(id=first_id, history_type="-")
+    StatusChange.history.filter(pk=lone.pk).update(
+        history_date=lone.history_date - recovery.CASCADE_GAP - datetime.timedelta(seconds=1)
+    )
+
+    recovery.project_restore(history_id=history_id)
 
     assert detail(editor_api) == before
     assert [entry["status"] for entry in before["status_history"]] == ["implementation", "operational"]
