@@ -9,6 +9,7 @@ urlpatterns = [
     *registry_urlpatterns,
     path("bench/projects/", baseline.project_list, name="bench-project-list"),
     path("bench/projects.csv", baseline.project_csv, name="bench-project-csv"),
+    path("bench/projects.geojson", baseline.project_geojson, name="bench-project-geojson"),
     path("bench/projects/<slug:slug>/", baseline.project_detail, name="bench-project-detail"),
     path("bench/stats/", baseline.investment_stats, name="bench-stats"),
     path("bench/observations/", baseline.observation_list, name="bench-observation-list"),
