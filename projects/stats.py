@@ -9,7 +9,7 @@ whole announced sum. Capacity is summed per unit, never across units.
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import CharField, Count, Min, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ DIMENSIONS = {
 ROLE_COLUMN = "participations__role"
 # Dimensions a project has exactly one value of (or none): grouped by these, each project is in one group.
 ONE_GROUP_PER_PROJECT = {"corridor", "sector", "status", "phase", "confidence"}
+TOTAL_MARK = "is_totals_row"
 
 
 def _aggregates(fields: dict[str, str]) -> dict:
@@ -93,14 +94,34 @@ def investment_stats(
         base = Project.objects.filter(id__in=base.values("id")).order_by()
     dimensions = {**DIMENSIONS, "status": fields["status"]}
     rows, columns = _grouped(base, group_by, dimensions, roles)
-    grouped = list(rows.values(*columns).annotate(**_aggregates(fields)).order_by(*columns))
+    aggregates = _aggregates(fields)
     if set(group_by) <= ONE_GROUP_PER_PROJECT:
         # Each project is in exactly one group: the totals are the groups' sums, and one query answers both.
-        totals = _finish(_summed(grouped, _aggregates(fields)))
+        grouped = list(rows.values(*columns).annotate(**aggregates).order_by(*columns))
+        totals = _finish(_summed(grouped, aggregates))
+    elif fields == CURRENT_FIELDS:
+        grouped, totals = _groups_and_totals(base, rows, columns, aggregates)
+        totals = _finish(totals)
     else:
-        totals = _finish(base.aggregate(**_aggregates(fields)))
+        # As of a date the sums are over subquery annotations: aggregate() evaluates each once per project (in a
+        # subquery), where a UNION branch would repeat them in every aggregate (1.5x the time), so two queries.
+        grouped = list(rows.values(*columns).annotate(**aggregates).order_by(*columns))
+        totals = _finish(base.aggregate(**aggregates))
     groups = [{**_group_key(row, group_by, dimensions), **_finish(row)} for row in grouped]
     return {"group_by": group_by, "totals": totals, "groups": groups}
+
+
+def _groups_and_totals(base: QuerySet, rows: QuerySet, columns: list[str], aggregates: dict) -> tuple[list, dict]:
+    """The groups (over the joined ``rows``, a project in each of its groups) and the totals (over ``base``, each
+    project once) in one query: ``UNION ALL`` of the two aggregations, the totals row marked and sorted last."""
+    groups = rows.annotate(**{TOTAL_MARK: Value(0)}).values(*columns, TOTAL_MARK).annotate(**aggregates)
+    # The totals row: the same columns, the dimensions empty. Aggregated without GROUP BY, so always one row.
+    empty = {f"_dimension_{index}": Value(None, output_field=CharField()) for index in range(len(columns))}
+    totals = base.annotate(**empty, **{TOTAL_MARK: Value(1)}).values(*empty, TOTAL_MARK).annotate(**aggregates)
+    result = list(groups.union(totals, all=True).order_by(TOTAL_MARK, *columns))
+    for row in result:
+        del row[TOTAL_MARK]
+    return result[:-1], {name: result[-1][name] for name in aggregates}
 
 
 def _summed(rows: list[dict], aggregates: dict) -> dict:

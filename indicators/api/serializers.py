@@ -1,15 +1,39 @@
 """Serializers of the indicators API: indicators by code, observations with their subject by public identifier."""
 
+from types import SimpleNamespace
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from indicators import services
+from indicators.choices import SUBJECT_FIELD
 from indicators.models import Indicator, Observation
 from projects.models import Corridor, Source
 from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer
 
 VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+# The columns the observation list reads with values() (``ObservationSerializer.row_representation``), and the one
+# that holds the subject's public identifier for each scope (a province's primary key is its ISO code).
+LIST_VALUES = [
+    "id",
+    "indicator__code",
+    "scope",
+    "province_id",
+    "corridor__code",
+    "project__slug",
+    "period_start",
+    "period_end",
+    "kind",
+    "value",
+    "source_id",
+    "quote",
+    "is_preferred",
+    "note",
+]
+SUBJECT_COLUMN = {"province": "province_id", "corridor": "corridor__code", "project": "project__slug"}
+SUBJECT_VALUE = {scope: SUBJECT_COLUMN[name] for scope, name in SUBJECT_FIELD.items() if name}
+URL_ID_MARKER = "observation-marker-0"
 
 
 class ObservationPointSerializer(RegistryModelSerializer):
@@ -111,11 +135,30 @@ class ObservationSerializer(RegistryModelSerializer):
         # (the source of a second value from one source, is_preferred of a second preferred value).
         validators = []
 
+    _url_around_id: list[str] | None = None
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if "subject" in data:  # absent when `fields=` leaves it out
             data["subject"] = data["subject"] or None
         return data
+
+    def row_representation(self, row: dict) -> dict:
+        """What ``to_representation`` gives for the observation, from its ``values(*LIST_VALUES)`` row: the list
+        reads rows without building model instances (tests/indicators/test_api.py pins that both are equal). Only
+        the fields asked for (``fields=``), typed by DRF's own field objects."""
+        return {name: ROW_VALUES[name](self, row) for name in self.fields}
+
+    def typed(self, name: str, value):
+        return None if value is None else self.fields[name].to_representation(value)
+
+    def observation_url(self, pk: int) -> str:
+        """The ``url`` field's value; reversed once per response, the id put in place."""
+        if self._url_around_id is None:
+            url = self.fields["url"].to_representation(SimpleNamespace(pk=URL_ID_MARKER))
+            self._url_around_id = url.split(URL_ID_MARKER)
+        before, after = self._url_around_id
+        return f"{before}{pk}{after}"
 
     def _subject_columns(self, attrs, instance=None):
         scope = attrs.get("scope", getattr(instance, "scope", None))
@@ -142,6 +185,37 @@ class ObservationSerializer(RegistryModelSerializer):
     def update(self, instance, validated_data):
         validated_data.update(self._subject_columns(validated_data, instance))
         return services.observation_update(observation=instance, **validated_data)
+
+
+def _subject(serializer, row: dict) -> str | None:
+    column = SUBJECT_VALUE.get(row["scope"])
+    return (row[column] if column else None) or None
+
+
+def _typed(name: str):
+    return lambda serializer, row: serializer.typed(name, row[name])
+
+
+def _column(column: str):
+    return lambda serializer, row: row[column]
+
+
+# Each field of ObservationSerializer from a values() row.
+ROW_VALUES = {
+    "id": _column("id"),
+    "indicator": _column("indicator__code"),
+    "scope": _typed("scope"),
+    "subject": _subject,
+    "period_start": _typed("period_start"),
+    "period_end": _typed("period_end"),
+    "kind": _typed("kind"),
+    "value": _typed("value"),
+    "source": _column("source_id"),
+    "quote": _typed("quote"),
+    "is_preferred": _typed("is_preferred"),
+    "note": _typed("note"),
+    "url": lambda serializer, row: serializer.observation_url(row["id"]),
+}
 
 
 class SeriesSerializer(serializers.Serializer):

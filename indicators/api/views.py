@@ -14,6 +14,7 @@ from indicators.filtersets import IndicatorFilterSet, ObservationFilterSet
 from indicators.models import Indicator, Observation
 from projects.visibility import is_editor, visible_projects
 from registry.api.pagination import CursorPagination
+from registry.api.renderers import EXPORT_FORMATS
 from registry.api.views import RegistryModelViewSet
 
 
@@ -133,6 +134,15 @@ class ObservationViewSet(RegistryModelViewSet):
 
     def get_queryset(self):
         return visible_observations(self.request.user).select_related("indicator", "province", "corridor", "project")
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", "json") in EXPORT_FORMATS:
+            return super().list(request, *args, **kwargs)
+        # A page is only read: rows from values(), no model instances (the cost that dominated the page).
+        queryset = self.filter_queryset(self.get_queryset()).values(*serializers.LIST_VALUES)
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer()
+        return self.get_paginated_response([serializer.row_representation(row) for row in page])
 
     def perform_destroy(self, instance):
         services.observation_delete(observation=instance)

@@ -187,3 +187,13 @@ def test_project_list_as_of_query_count_does_not_grow_with_rows(api, django_asse
         response = api.get("/api/v1/projects/", {"as_of": "2018-06-01"})
 
     assert response.json()["count"] == 14
+
+
+def test_stats_as_of_by_pillar_counts_each_project_once_in_totals(api, history):
+    response = api.get("/api/v1/stats/investment/", {"as_of": "2018-06-01", "group_by": "pillar"})
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["totals"]["project_count"] == 4
+    assert body["totals"]["announced_usd"] == Decimal("4532000000.00")
+    assert sum(group["project_count"] for group in body["groups"]) > 4  # a project in two pillars is in both

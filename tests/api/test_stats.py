@@ -3,6 +3,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects.models import Project
 from tests import factories
@@ -247,3 +249,31 @@ def test_stats_investment_excludes_drafts_for_anonymous_but_not_editors(api, edi
     assert anonymous["totals"]["project_count"] == 4
     assert editor["totals"]["project_count"] == 5
     assert editor["totals"]["announced_usd"] - anonymous["totals"]["announced_usd"] == 3700000000
+
+
+def test_stats_investment_by_pillar_with_no_match_has_empty_totals(api, more_money):
+    response = api.get("/api/v1/stats/investment/?group_by=pillar,province&search=no-such-project")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["groups"] == []
+    assert body["totals"] == {
+        "project_count": 0,
+        "announced_usd": None,
+        "committed_usd": None,
+        "realised_usd": None,
+        "realisation_ratio": None,
+        "ratio_project_count": 0,
+        "realisation_ratio_all_projects": None,
+        "capacity": {},
+    }
+
+
+def test_stats_investment_by_pillar_answers_groups_and_totals_in_one_query(api, more_money):
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/api/v1/stats/investment/?group_by=pillar")
+
+    body = response.json()
+    assert len(captured.captured_queries) == 1
+    assert body["totals"]["project_count"] == 4
+    assert [group["pillar"] for group in body["groups"]] == sorted(group["pillar"] for group in body["groups"])

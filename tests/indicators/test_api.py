@@ -1,13 +1,17 @@
 import csv
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory
 
+from indicators.api.serializers import ObservationSerializer
 from indicators.models import Indicator, Observation
+from registry.api.renderers import dumps
 from tests import factories
 
 
@@ -335,3 +339,29 @@ def test_indicator_detail_etag_304(api, indicators):
     first = api.get("/api/v1/indicators/gdp-usd/")
 
     assert api.get("/api/v1/indicators/gdp-usd/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def _instance_rows(observations, fields=None) -> list[dict]:
+    """The observations through the serializer's model-instance path (DRF's field loop), as the reference."""
+    request = APIRequestFactory().get("/api/v1/observations/")
+    serializer = ObservationSerializer(context={"request": request, "fields": fields})
+    return [serializer.to_representation(observation) for observation in observations]
+
+
+def test_observation_list_rows_equal_the_instance_serializer_byte_for_byte(editor_api, indicators):
+    observe(indicators["sez"], "0.000001", datetime.date(2019, 1, 1), quote="“Seven zones”", note="a note")
+
+    response = editor_api.get("/api/v1/observations/?page_size=500")
+
+    rows = response.json()["results"]
+    expected = _instance_rows(Observation.objects.order_by("period_start", "id"))
+    assert {row["scope"] for row in rows} == {"national", "province", "corridor", "project"}
+    assert response.content == dumps({"next": None, "previous": None, "results": expected})
+
+
+def test_observation_list_rows_with_fields_equal_the_instance_serializer(api, indicators):
+    response = api.get("/api/v1/observations/?fields=url,subject,value")
+
+    expected = _instance_rows(Observation.objects.public().order_by("period_start", "id"), ["url", "subject", "value"])
+    assert response.json()["results"] == json.loads(dumps(expected))
+    assert list(response.json()["results"][0]) == ["url", "subject", "value"]
