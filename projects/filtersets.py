@@ -19,7 +19,6 @@ from projects.models import (
     Participation,
     Pillar,
     Project,
-    Province,
     Sector,
     Source,
     StatusChange,
@@ -61,7 +60,7 @@ class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
-class ProjectFilterSet(django_filters.FilterSet):
+class ProjectFilterSet(filters.RegistryFilterSet):
     corridor = filters.MultiCodeFilter(
         field_name="corridor",
         to_field_name="code",
@@ -175,7 +174,6 @@ class ProjectFilterSet(django_filters.FilterSet):
         label="Sort by these fields (comma-separated, - for descending); nulls last. Default: name.",
     )
 
-    # Parameters only editors may use: for anyone else they are unknown (a 400), not silently ignored.
     EDITOR_ONLY = frozenset({"publication"})
 
     class Meta:
@@ -322,31 +320,13 @@ class ProjectFilterSet(django_filters.FilterSet):
         )
 
 
-class CorridorFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Corridor
-        fields = []
-
-
-class PillarFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Pillar
-        fields = []
-
-
-class SectorFilterSet(django_filters.FilterSet):
+class SectorFilterSet(filters.RegistryFilterSet):
     parent = filters.MultiCodeFilter(
         field_name="parent", to_field_name="code", queryset=Sector.objects.filter(parent=None), label="Parent code."
     )
 
     class Meta:
         model = Sector
-        fields = []
-
-
-class ProvinceFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Province
         fields = []
 
 
@@ -357,7 +337,7 @@ def visible_projects_for(request):
     return visible_projects(getattr(request, "user", None))
 
 
-class StatusChangeFilterSet(django_filters.FilterSet):
+class StatusChangeFilterSet(filters.RegistryFilterSet):
     project = filters.MultiCodeFilter(
         field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
@@ -368,7 +348,7 @@ class StatusChangeFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class InvestmentFigureFilterSet(django_filters.FilterSet):
+class InvestmentFigureFilterSet(filters.RegistryFilterSet):
     project = filters.MultiCodeFilter(
         field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
@@ -382,7 +362,7 @@ class InvestmentFigureFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(filters.RegistryFilterSet):
     country = filters.CodeListFilter(
         field_name="country", length=2, example="CN, PK", label="ISO 3166-1 alpha-2 code(s)."
     )
@@ -394,7 +374,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class SourceFilterSet(django_filters.FilterSet):
+class SourceFilterSet(filters.RegistryFilterSet):
     kind = filters.MultiChoiceFilter(choices=choices.SourceKind.choices, label="Kind(s) of source.")
     publisher = django_filters.CharFilter(
         field_name="publisher", lookup_expr="iexact", label="Publisher name (case-insensitive, exact)."
@@ -408,7 +388,7 @@ class SourceFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(filters.RegistryFilterSet):
     kind = filters.MultiChoiceFilter(choices=choices.EventKind.choices, label="Kind(s) of event.")
     date_after = filters.DateFilter(
         method="filter_date_after",
@@ -455,14 +435,10 @@ class EventFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(EventProject.objects.filter(event=OuterRef("pk"), project__in=value)))
 
 
-class YearListField(forms.Field):
-    """Comma-separated calendar years: ``2016,2017``."""
+class YearField(forms.Field):
+    """Calendar years: ``2016,2017``."""
 
-    widget = filters.CommaOrRepeatedInput
-
-    def to_python(self, value):
-        filters.reject_blank_items(value)
-        years = filters.split_values(value)
+    def clean_items(self, years: list[str]) -> list[int]:
         invalid = [year for year in years if not (year.isascii() and year.isdigit() and len(year) == 4)]
         if invalid:
             raise ValidationError(
@@ -471,15 +447,12 @@ class YearListField(forms.Field):
         return [int(year) for year in years]
 
 
-@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1000, "maximum": 9999}})
-class YearListFilter(django_filters.Filter):
-    field_class = YearListField
-
-    def filter(self, qs, value):
-        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+@extend_schema_field({"type": "integer", "minimum": 1000, "maximum": 9999})
+class YearListFilter(filters.CommaListFilter):
+    field_class = YearField
 
 
-class ExchangeRateFilterSet(django_filters.FilterSet):
+class ExchangeRateFilterSet(filters.RegistryFilterSet):
     currency = filters.CodeListFilter(
         field_name="currency", length=3, example="PKR, CNY", label="ISO 4217 currency code(s), e.g. PKR,CNY."
     )

@@ -71,10 +71,7 @@ class InvestmentStatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixi
         return columns, rows
 
     def accepted_query_params(self):
-        accepted = {"format", "group_by", *StatsFilterSet.base_filters}
-        if not self.user_is_editor():
-            accepted -= ProjectFilterSet.EDITOR_ONLY
-        return accepted
+        return {"format", "group_by", *StatsFilterSet.accepted_params(editor=self.user_is_editor())}
 
     def group_by(self) -> list[str]:
         names = filters.split_values(self.request.query_params.getlist("group_by"))
@@ -147,10 +144,7 @@ class InvestmentTimelineView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalM
         return columns, rows
 
     def accepted_query_params(self):
-        accepted = {"format", "kind", "group_by", *TimelineFilterSet.base_filters}
-        if not self.user_is_editor():
-            accepted -= ProjectFilterSet.EDITOR_ONLY
-        return accepted
+        return {"format", "kind", "group_by", *TimelineFilterSet.accepted_params(editor=self.user_is_editor())}
 
     def kind(self) -> str:
         kind = self.request.query_params.get("kind", "")

@@ -11,14 +11,11 @@ from projects import rules
 from projects.api import serializers
 from projects.as_of import apply_as_of
 from projects.filtersets import (
-    CorridorFilterSet,
     EventFilterSet,
     ExchangeRateFilterSet,
     InvestmentFigureFilterSet,
     OrganisationFilterSet,
-    PillarFilterSet,
     ProjectFilterSet,
-    ProvinceFilterSet,
     SectorFilterSet,
     SourceFilterSet,
     StatusChangeFilterSet,
@@ -111,7 +108,6 @@ class CorridorViewSet(RegistryReadOnlyViewSet):
         realised_usd=Sum("projects__realised_usd", filter=PUBLISHED),
     ).order_by("order", "code")
     serializer_class = serializers.CorridorSerializer
-    filterset_class = CorridorFilterSet
     lookup_field = "code"
     export_basename = "cpec-corridors"
 
@@ -124,7 +120,6 @@ class PillarViewSet(RegistryReadOnlyViewSet):
         .order_by("code")
     )
     serializer_class = serializers.PillarSerializer
-    filterset_class = PillarFilterSet
     lookup_field = "code"
     export_basename = "cpec-pillars"
 
@@ -146,7 +141,6 @@ class SectorViewSet(RegistryReadOnlyViewSet):
 class ProvinceViewSet(RegistryReadOnlyViewSet):
     queryset = Province.objects.annotate(project_count=Count("projects", filter=PUBLISHED)).order_by("code")
     serializer_class = serializers.ProvinceSerializer
-    filterset_class = ProvinceFilterSet
     lookup_field = "code"
     export_basename = "cpec-provinces"
     pagination_class = None
