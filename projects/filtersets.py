@@ -60,6 +60,20 @@ class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
+class ProjectSearchFilter(filters.TextSearchFilter):
+    """The text in the project's own fields, a participant's name, or its corridor's name or aliases."""
+
+    def condition(self, term: str) -> Q:
+        lowered = term.lower()
+        corridor_ids = [
+            corridor.pk
+            for corridor in Corridor.objects.all()
+            if lowered in corridor.name.lower() or any(lowered in alias.lower() for alias in corridor.aliases)
+        ]
+        participant = Participation.objects.filter(project=OuterRef("pk"), organisation__name__icontains=term)
+        return super().condition(term) | Q(corridor_id__in=corridor_ids) | Exists(participant)
+
+
 class ProjectFilterSet(filters.RegistryFilterSet):
     corridor = filters.MultiCodeFilter(
         field_name="corridor",
@@ -128,8 +142,8 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     updated_since = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this ISO 8601 datetime."
     )
-    search = django_filters.CharFilter(
-        method="filter_search",
+    search = ProjectSearchFilter(
+        fields=("name", "summary", "place_name"),
         label="Case-insensitive text in name, summary, place, participant names or corridor name/aliases.",
     )
     event = filters.MultiCodeFilter(
@@ -298,25 +312,6 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         min_lon, min_lat, max_lon, max_lat = value
         return queryset.filter(
             longitude__gte=min_lon, longitude__lte=max_lon, latitude__gte=min_lat, latitude__lte=max_lat
-        )
-
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
-            return queryset
-        lowered = term.lower()
-        corridor_ids = [
-            corridor.pk
-            for corridor in Corridor.objects.all()
-            if lowered in corridor.name.lower() or any(lowered in alias.lower() for alias in corridor.aliases)
-        ]
-        participant = Participation.objects.filter(project=OuterRef("pk"), organisation__name__icontains=term)
-        return queryset.filter(
-            Q(name__icontains=term)
-            | Q(summary__icontains=term)
-            | Q(place_name__icontains=term)
-            | Q(corridor_id__in=corridor_ids)
-            | Exists(participant)
         )
 
 

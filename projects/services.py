@@ -28,7 +28,8 @@ from projects.models import (
 from registry.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
-RATIO_PLACES = Decimal("0.0001")
+# The ratio keeps the stored column's decimal places (projects.as_of rounds its SQL reading to the same).
+RATIO_PLACES = Decimal(1).scaleb(-Project._meta.get_field("realisation_ratio").decimal_places)
 
 
 # --- status history -------------------------------------------------------------------------------------------

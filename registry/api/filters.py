@@ -100,12 +100,14 @@ class TextSearchFilter(django_filters.CharFilter):
 
     def filter(self, queryset, value):
         term = (value or "").strip()
-        if not term:
-            return queryset
+        return queryset.filter(self.condition(term)) if term else queryset
+
+    def condition(self, term: str) -> Q:
+        """The records that match ``term`` (not blank); a subclass may widen it to related records."""
         condition = Q()
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": term})
-        return queryset.filter(condition)
+        return condition
 
 
 class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
