@@ -6,7 +6,6 @@ rules as the admin; a broken rule is a 400 with the model's message.
 
 from types import SimpleNamespace
 
-from django.db import transaction
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -604,7 +603,8 @@ class ProjectSerializer(RegistryModelSerializer):
             seen.add(key)
         return participants
 
-    @transaction.atomic
+    # The project and its participants are written together: the viewset's create and update run in one transaction
+    # (registry.api.views.RegistryModelViewSet, IfMatchMixin).
     def create(self, validated_data):
         participants = validated_data.pop("participations", None)
         project = services.project_create(**validated_data)
@@ -612,7 +612,6 @@ class ProjectSerializer(RegistryModelSerializer):
             services.project_set_participants(project=project, participants=participants)
         return project
 
-    @transaction.atomic
     def update(self, instance, validated_data):
         participants = validated_data.pop("participations", None)
         project = services.project_update(project=instance, **validated_data)

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import transaction
 from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -399,10 +398,6 @@ class ProjectViewSet(RegistryModelViewSet):
         if row.get("latitude") is None or row.get("longitude") is None:
             return None
         return {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]}
-
-    def perform_destroy(self, instance):
-        with transaction.atomic():
-            instance.delete()
 
     @extend_schema(
         summary="A project's change history",
