@@ -17,6 +17,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 
 from projects import choices
 from projects.models import InvestmentFigure, Project, StatusChange
+from projects.services import realisation_ratio
 
 AS_OF_FIELDS = {
     "status": "as_of_status",
@@ -92,8 +93,6 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
 def apply_as_of(project, on: datetime.date) -> None:
     """Put a project's annotated as-of values in its derived fields, for serializers that read those; its staleness
     is then judged on that date too. The ratio is rounded by the same function as the stored one."""
-    from projects.services import realisation_ratio
-
     for name, annotation in AS_OF_FIELDS.items():
         if name != "realisation_ratio":
             value = getattr(project, annotation)

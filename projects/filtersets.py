@@ -24,6 +24,7 @@ from projects.models import (
     StatusChange,
     stale_condition,
 )
+from projects.visibility import visible_projects
 from registry.api import filters
 
 
@@ -327,8 +328,6 @@ class SectorFilterSet(filters.RegistryFilterSet):
 
 def visible_projects_for(request):
     """The projects a filter may name: the caller's visible ones (a draft's slug is unknown to the public)."""
-    from projects.visibility import visible_projects
-
     return visible_projects(getattr(request, "user", None))
 
 

@@ -1,7 +1,10 @@
 """Writes that touch several rows: projects with their many-to-many fields, status history, investment figures.
 
-Every write path (admin, API, seed loader, shell) calls these functions. Each runs ``full_clean()`` and the
-cross-row rules inside one transaction and recomputes the project's derived fields in that same transaction.
+The admin, the API, the imports and the seed loader write projects, status changes, investment figures,
+participants, events and exchange rates through these functions (single-row records such as sources and
+organisations are saved after their own ``full_clean()``; deleting a whole project is the model's ``delete()``).
+Each runs ``full_clean()`` and the cross-row rules inside one transaction and recomputes the project's derived
+fields in that same transaction.
 """
 
 from collections.abc import Iterable, Sequence
@@ -544,7 +547,7 @@ INVESTMENT_FIELDS = (
 
 
 def figure_apply_changes(investment: InvestmentFigure, fields: dict[str, Any]) -> None:
-    """Set changed values on a figure with the registry's rule for its USD amount (every write path uses this).
+    """Set changed values on a figure with the registry's rule for its USD amount (every update of a figure uses it).
 
     A USD amount given by the editor is theirs; an empty one asks for conversion again. Otherwise the registry's
     own USD amount (a copy for USD, a conversion otherwise) follows new amount, currency or date; one the editor

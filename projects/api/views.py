@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
-from projects import rules
+from projects import rules, services
 from projects.api import serializers
 from projects.as_of import apply_as_of
 from projects.filtersets import (
@@ -222,8 +222,6 @@ class StatusChangeViewSet(RegistryModelViewSet):
         return visible_children(self.request.user, super().get_queryset())
 
     def perform_destroy(self, instance):
-        from projects import services
-
         services.status_change_delete(status_change=instance)
 
 
@@ -247,8 +245,6 @@ class InvestmentFigureViewSet(RegistryModelViewSet):
         return visible_children(self.request.user, super().get_queryset())
 
     def perform_destroy(self, instance):
-        from projects import services
-
         services.investment_figure_delete(investment=instance)
 
 

@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
 # Vocabularies up to this size are listed in full in error messages.
@@ -200,8 +201,6 @@ class StrictDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        from django.utils import timezone
-
         text = str(value).strip()
         try:
             parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
