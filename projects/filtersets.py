@@ -110,12 +110,12 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     organisation = filters.MultiCodeFilter(
         to_field_name="slug",
         queryset=Organisation.objects.all(),
-        method="filter_organisation",
+        method="filter_linked",
         label="Slug(s) of any participant organisation (with `role`: in that role only).",
     )
     role = filters.MultiChoiceFilter(
         choices=choices.ParticipationRole.choices,
-        method="filter_role",
+        method="filter_linked",
         label="Participation role(s); with `organisation` restricts to that role, alone matches any participant "
         "in the role.",
     )
@@ -150,12 +150,12 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     event = filters.MultiCodeFilter(
         to_field_name="slug",
         queryset=Event.objects.all(),
-        method="filter_event",
+        method="filter_linked",
         label="Slug(s) of governance events: projects linked to any of them (with `event_role`: in that role only).",
     )
     event_role = filters.MultiChoiceFilter(
         choices=choices.EventRole.choices,
-        method="filter_event_role",
+        method="filter_linked",
         label="Event role(s); with `event` restricts to that role, alone matches projects any event gave the role.",
     )
     publication = filters.MultiChoiceFilter(
@@ -255,46 +255,32 @@ class ProjectFilterSet(filters.RegistryFilterSet):
             condition |= ~Exists(through.objects.filter(project=OuterRef("pk")))
         return queryset.filter(condition)
 
-    def _participations(self):
-        participations = Participation.objects.filter(project=OuterRef("pk"))
-        organisations = self.form.cleaned_data.get("organisation")
-        roles = self.form.cleaned_data.get("role")
-        if organisations:
-            participations = participations.filter(organisation__in=organisations)
-        if roles:
-            participations = participations.filter(role__in=roles)
-        return participations
-
-    def filter_organisation(self, queryset, name, value):
-        return queryset.filter(Exists(self._participations())) if value else queryset
-
-    def filter_role(self, queryset, name, value):
-        if not value or self.form.cleaned_data.get("organisation"):
-            return queryset  # applied together with `organisation`
-        return queryset.filter(Exists(self._participations()))
-
     def filter_country(self, queryset, name, value):
         if not value:
             return queryset
         participants = Participation.objects.filter(project=OuterRef("pk"), organisation__country__in=value)
         return queryset.filter(Exists(participants))
 
-    def _event_links(self):
-        links = EventProject.objects.filter(project=OuterRef("pk"))
-        events, roles = self.form.cleaned_data.get("event"), self.form.cleaned_data.get("event_role")
-        if events:
-            links = links.filter(event__in=events)
-        if roles:
-            links = links.filter(role__in=roles)
-        return links
+    # The link tables the project filters read, by parameter: the table, its target parameter, its role parameter.
+    LINKS = {
+        "organisation": (Participation, "organisation", "role"),
+        "role": (Participation, "organisation", "role"),
+        "event": (EventProject, "event", "event_role"),
+        "event_role": (EventProject, "event", "event_role"),
+    }
 
-    def filter_event(self, queryset, name, value):
-        return queryset.filter(Exists(self._event_links())) if value else queryset
-
-    def filter_event_role(self, queryset, name, value):
-        if not value or self.form.cleaned_data.get("event"):
-            return queryset  # applied together with `event`
-        return queryset.filter(Exists(self._event_links()))
+    def filter_linked(self, queryset, name, value):
+        """Projects with a row in a link table of the given targets (``organisation``, ``event``) and roles (``role``,
+        ``event_role``): a target and its role apply together, as one EXISTS; a role alone matches any target."""
+        model, target, role = self.LINKS[name]
+        if not value or (name == role and self.form.cleaned_data.get(target)):
+            return queryset  # a role given with its target is applied with the target
+        rows = model.objects.filter(project=OuterRef("pk"))
+        if targets := self.form.cleaned_data.get(target):
+            rows = rows.filter(**{f"{target}__in": targets})
+        if roles := self.form.cleaned_data.get(role):
+            rows = rows.filter(role__in=roles)
+        return queryset.filter(Exists(rows))
 
     def filter_is_stale(self, queryset, name, value):
         if value is None:
