@@ -10,7 +10,6 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from decimal import ROUND_HALF_UP, Decimal
 
 import orjson
 from django.db import connection
@@ -33,33 +32,15 @@ from projects.models import (
     partial_date,
     stale_condition,
 )
+from projects.services import realisation_ratio
 from registry.api.renderers import UTF8_BOM, csv_cell, json_default
 
 PUBLISHED = choices.Publication.PUBLISHED
-PROJECT_VALUES = [
-    "id",
-    "slug",
-    "name",
-    "summary",
-    "phase",
-    "corridor__code",
-    "sector__code",
-    "status",
-    "status_since",
-    "place_name",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "capacity_value",
-    "capacity_unit",
-    "announced_usd",
-    "committed_usd",
-    "realised_usd",
-    "realisation_ratio",
-    "confidence",
-    "publication",
-    "updated_at",
-]
+# The columns project_rows reads: the list shape's fields that are a column of the project or of a row it points
+# to; the others (many-to-many codes, participants, staleness, url) are read per page or computed.
+PER_PAGE = {"pillars", "is_stale", "provinces", "participants", "url"}
+POINTED_TO = {"corridor": "corridor__code", "sector": "sector__code"}
+PROJECT_VALUES = ["id", *(POINTED_TO.get(name, name) for name in PROJECT_LIST_FIELDS if name not in PER_PAGE)]
 DETAIL_VALUES = ["mou_signed_on", "financial_close_on", "construction_started_on", "completed_on"]
 SOURCE_VALUES = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
 
@@ -363,12 +344,6 @@ def stats_sql(dimensions: list[str]) -> str:
 """
 
 
-def _ratio(announced: Decimal | None, realised: Decimal | None) -> Decimal | None:
-    if not announced or realised is None:
-        return None
-    return (realised / announced).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-
 def investment_stats(request):
     """``stats/investment?group_by=...`` (corridor and/or status) over published projects: one GROUP BY with a
     totals set."""
@@ -389,8 +364,8 @@ def investment_stats(request):
             "committed_usd": committed,
             "realised_usd": realised,
             "ratio_project_count": with_both,
-            "realisation_ratio": _ratio(with_both_announced, with_both_realised),
-            "realisation_ratio_all_projects": _ratio(announced, realised),
+            "realisation_ratio": realisation_ratio(with_both_announced, with_both_realised),
+            "realisation_ratio_all_projects": realisation_ratio(announced, realised),
             "capacity": {unit: total for unit, total in capacity.items() if total is not None},
         }
 

@@ -1,7 +1,5 @@
 """Query-parameter filters of the indicators API (API.md: "Indicators and observations")."""
 
-import django_filters
-
 from indicators import choices
 from indicators.models import Indicator, Observation
 from projects.choices import Province
@@ -10,7 +8,7 @@ from projects.models import Corridor, Source
 from registry.api import filters
 
 
-class IndicatorFilterSet(django_filters.FilterSet):
+class IndicatorFilterSet(filters.RegistryFilterSet):
     level = filters.MultiChoiceFilter(choices=choices.Level.choices, label="Evidence level(s).")
     dimension = filters.MultiChoiceFilter(choices=choices.Dimension.choices, label="Dimension(s).")
     corridor = filters.MultiCodeFilter(
@@ -31,7 +29,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
         return queryset.distinct() if self.form.cleaned_data.get("corridor") else queryset
 
 
-class ObservationFilterSet(django_filters.FilterSet):
+class ObservationFilterSet(filters.RegistryFilterSet):
     indicator = filters.MultiCodeFilter(
         field_name="indicator", to_field_name="code", queryset=Indicator.objects.all(), label="Indicator code(s)."
     )

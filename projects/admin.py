@@ -1,4 +1,6 @@
-"""The editors' admin for the projects domain: every write goes through ``projects.services``.
+"""The editors' admin for the projects domain. Projects with their rows, events and exchange rates are written
+through ``projects.services``; the single-row records (vocabularies, sources, organisations) through the admin's
+ModelForms, which run the models' ``full_clean()``; deletions are the admin's own (the models' ``delete()``).
 
 A project is saved with its inline rows in one transaction (the admin's own, holding the project's row lock from the
 moment the submit is read): ``project_create``/``project_update``, then each inline's whole set of rows through
@@ -10,8 +12,10 @@ refused (``registry.admin_versions``). Each record's "History" page shows who ch
 from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.urls import path
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
@@ -47,6 +51,7 @@ from projects.models import (
     Source,
     StatusChange,
 )
+from projects.recovery import deleted_projects, project_restore
 from projects.resources import (
     InvestmentFigureResource,
     ParticipationResource,
@@ -473,13 +478,6 @@ class ProjectAdmin(RegistryImportExportMixin, RegistryHistoryAdmin):
 
 def recover_deleted_projects_view(request):
     """List deleted projects and recover one (``projects.recovery``), for editors who may add projects."""
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import redirect
-    from django.template.response import TemplateResponse
-    from django.urls import reverse
-
-    from projects.recovery import deleted_projects, project_restore
-
     if not request.user.has_perm("projects.add_project"):
         raise PermissionDenied
     if request.method == "POST":

@@ -16,7 +16,8 @@ from django.db.models import Case, DecimalField, F, FloatField, OuterRef, QueryS
 from django.db.models.functions import Cast, Coalesce, Round
 
 from projects import choices
-from projects.models import InvestmentFigure, StatusChange
+from projects.models import InvestmentFigure, Project, StatusChange
+from projects.services import realisation_ratio
 
 AS_OF_FIELDS = {
     "status": "as_of_status",
@@ -28,7 +29,8 @@ AS_OF_FIELDS = {
 }
 CURRENT_FIELDS = {name: name for name in AS_OF_FIELDS}
 MONEY = DecimalField(max_digits=18, decimal_places=2)
-RATIO = DecimalField(max_digits=22, decimal_places=4)
+_ratio_column = Project._meta.get_field("realisation_ratio")
+RATIO = DecimalField(max_digits=_ratio_column.max_digits, decimal_places=_ratio_column.decimal_places)
 
 
 def latest_status_change(on: datetime.date) -> QuerySet:
@@ -75,7 +77,9 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
             When(
                 as_of_announced_usd__gt=0,
                 as_of_realised_usd__isnull=False,
-                then=Round(_quotient("as_of_realised_usd", "as_of_announced_usd"), 4, output_field=RATIO),
+                then=Round(
+                    _quotient("as_of_realised_usd", "as_of_announced_usd"), RATIO.decimal_places, output_field=RATIO
+                ),
             ),
             default=None,
             output_field=RATIO,
@@ -89,8 +93,6 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
 def apply_as_of(project, on: datetime.date) -> None:
     """Put a project's annotated as-of values in its derived fields, for serializers that read those; its staleness
     is then judged on that date too. The ratio is rounded by the same function as the stored one."""
-    from projects.services import realisation_ratio
-
     for name, annotation in AS_OF_FIELDS.items():
         if name != "realisation_ratio":
             value = getattr(project, annotation)

@@ -19,12 +19,12 @@ from projects.models import (
     Participation,
     Pillar,
     Project,
-    Province,
     Sector,
     Source,
     StatusChange,
     stale_condition,
 )
+from projects.visibility import visible_projects
 from registry.api import filters
 
 
@@ -61,7 +61,21 @@ class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
-class ProjectFilterSet(django_filters.FilterSet):
+class ProjectSearchFilter(filters.TextSearchFilter):
+    """The text in the project's own fields, a participant's name, or its corridor's name or aliases."""
+
+    def condition(self, term: str) -> Q:
+        lowered = term.lower()
+        corridor_ids = [
+            corridor.pk
+            for corridor in Corridor.objects.all()
+            if lowered in corridor.name.lower() or any(lowered in alias.lower() for alias in corridor.aliases)
+        ]
+        participant = Participation.objects.filter(project=OuterRef("pk"), organisation__name__icontains=term)
+        return super().condition(term) | Q(corridor_id__in=corridor_ids) | Exists(participant)
+
+
+class ProjectFilterSet(filters.RegistryFilterSet):
     corridor = filters.MultiCodeFilter(
         field_name="corridor",
         to_field_name="code",
@@ -96,12 +110,12 @@ class ProjectFilterSet(django_filters.FilterSet):
     organisation = filters.MultiCodeFilter(
         to_field_name="slug",
         queryset=Organisation.objects.all(),
-        method="filter_organisation",
+        method="filter_linked",
         label="Slug(s) of any participant organisation (with `role`: in that role only).",
     )
     role = filters.MultiChoiceFilter(
         choices=choices.ParticipationRole.choices,
-        method="filter_role",
+        method="filter_linked",
         label="Participation role(s); with `organisation` restricts to that role, alone matches any participant "
         "in the role.",
     )
@@ -129,19 +143,19 @@ class ProjectFilterSet(django_filters.FilterSet):
     updated_since = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this ISO 8601 datetime."
     )
-    search = django_filters.CharFilter(
-        method="filter_search",
+    search = ProjectSearchFilter(
+        fields=("name", "summary", "place_name"),
         label="Case-insensitive text in name, summary, place, participant names or corridor name/aliases.",
     )
     event = filters.MultiCodeFilter(
         to_field_name="slug",
         queryset=Event.objects.all(),
-        method="filter_event",
+        method="filter_linked",
         label="Slug(s) of governance events: projects linked to any of them (with `event_role`: in that role only).",
     )
     event_role = filters.MultiChoiceFilter(
         choices=choices.EventRole.choices,
-        method="filter_event_role",
+        method="filter_linked",
         label="Event role(s); with `event` restricts to that role, alone matches projects any event gave the role.",
     )
     publication = filters.MultiChoiceFilter(
@@ -175,7 +189,6 @@ class ProjectFilterSet(django_filters.FilterSet):
         label="Sort by these fields (comma-separated, - for descending); nulls last. Default: name.",
     )
 
-    # Parameters only editors may use: for anyone else they are unknown (a 400), not silently ignored.
     EDITOR_ONLY = frozenset({"publication"})
 
     class Meta:
@@ -242,46 +255,32 @@ class ProjectFilterSet(django_filters.FilterSet):
             condition |= ~Exists(through.objects.filter(project=OuterRef("pk")))
         return queryset.filter(condition)
 
-    def _participations(self):
-        participations = Participation.objects.filter(project=OuterRef("pk"))
-        organisations = self.form.cleaned_data.get("organisation")
-        roles = self.form.cleaned_data.get("role")
-        if organisations:
-            participations = participations.filter(organisation__in=organisations)
-        if roles:
-            participations = participations.filter(role__in=roles)
-        return participations
-
-    def filter_organisation(self, queryset, name, value):
-        return queryset.filter(Exists(self._participations())) if value else queryset
-
-    def filter_role(self, queryset, name, value):
-        if not value or self.form.cleaned_data.get("organisation"):
-            return queryset  # applied together with `organisation`
-        return queryset.filter(Exists(self._participations()))
-
     def filter_country(self, queryset, name, value):
         if not value:
             return queryset
         participants = Participation.objects.filter(project=OuterRef("pk"), organisation__country__in=value)
         return queryset.filter(Exists(participants))
 
-    def _event_links(self):
-        links = EventProject.objects.filter(project=OuterRef("pk"))
-        events, roles = self.form.cleaned_data.get("event"), self.form.cleaned_data.get("event_role")
-        if events:
-            links = links.filter(event__in=events)
-        if roles:
-            links = links.filter(role__in=roles)
-        return links
+    # The link tables the project filters read, by parameter: the table, its target parameter, its role parameter.
+    LINKS = {
+        "organisation": (Participation, "organisation", "role"),
+        "role": (Participation, "organisation", "role"),
+        "event": (EventProject, "event", "event_role"),
+        "event_role": (EventProject, "event", "event_role"),
+    }
 
-    def filter_event(self, queryset, name, value):
-        return queryset.filter(Exists(self._event_links())) if value else queryset
-
-    def filter_event_role(self, queryset, name, value):
-        if not value or self.form.cleaned_data.get("event"):
-            return queryset  # applied together with `event`
-        return queryset.filter(Exists(self._event_links()))
+    def filter_linked(self, queryset, name, value):
+        """Projects with a row in a link table of the given targets (``organisation``, ``event``) and roles (``role``,
+        ``event_role``): a target and its role apply together, as one EXISTS; a role alone matches any target."""
+        model, target, role = self.LINKS[name]
+        if not value or (name == role and self.form.cleaned_data.get(target)):
+            return queryset  # a role given with its target is applied with the target
+        rows = model.objects.filter(project=OuterRef("pk"))
+        if targets := self.form.cleaned_data.get(target):
+            rows = rows.filter(**{f"{target}__in": targets})
+        if roles := self.form.cleaned_data.get(role):
+            rows = rows.filter(role__in=roles)
+        return queryset.filter(Exists(rows))
 
     def filter_is_stale(self, queryset, name, value):
         if value is None:
@@ -302,39 +301,8 @@ class ProjectFilterSet(django_filters.FilterSet):
             longitude__gte=min_lon, longitude__lte=max_lon, latitude__gte=min_lat, latitude__lte=max_lat
         )
 
-    def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
-            return queryset
-        lowered = term.lower()
-        corridor_ids = [
-            corridor.pk
-            for corridor in Corridor.objects.all()
-            if lowered in corridor.name.lower() or any(lowered in alias.lower() for alias in corridor.aliases)
-        ]
-        participant = Participation.objects.filter(project=OuterRef("pk"), organisation__name__icontains=term)
-        return queryset.filter(
-            Q(name__icontains=term)
-            | Q(summary__icontains=term)
-            | Q(place_name__icontains=term)
-            | Q(corridor_id__in=corridor_ids)
-            | Exists(participant)
-        )
 
-
-class CorridorFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Corridor
-        fields = []
-
-
-class PillarFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Pillar
-        fields = []
-
-
-class SectorFilterSet(django_filters.FilterSet):
+class SectorFilterSet(filters.RegistryFilterSet):
     parent = filters.MultiCodeFilter(
         field_name="parent", to_field_name="code", queryset=Sector.objects.filter(parent=None), label="Parent code."
     )
@@ -344,20 +312,12 @@ class SectorFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class ProvinceFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Province
-        fields = []
-
-
 def visible_projects_for(request):
     """The projects a filter may name: the caller's visible ones (a draft's slug is unknown to the public)."""
-    from projects.visibility import visible_projects
-
     return visible_projects(getattr(request, "user", None))
 
 
-class StatusChangeFilterSet(django_filters.FilterSet):
+class StatusChangeFilterSet(filters.RegistryFilterSet):
     project = filters.MultiCodeFilter(
         field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
@@ -368,7 +328,7 @@ class StatusChangeFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class InvestmentFigureFilterSet(django_filters.FilterSet):
+class InvestmentFigureFilterSet(filters.RegistryFilterSet):
     project = filters.MultiCodeFilter(
         field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
@@ -382,7 +342,7 @@ class InvestmentFigureFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(filters.RegistryFilterSet):
     country = filters.CodeListFilter(
         field_name="country", length=2, example="CN, PK", label="ISO 3166-1 alpha-2 code(s)."
     )
@@ -394,7 +354,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class SourceFilterSet(django_filters.FilterSet):
+class SourceFilterSet(filters.RegistryFilterSet):
     kind = filters.MultiChoiceFilter(choices=choices.SourceKind.choices, label="Kind(s) of source.")
     publisher = django_filters.CharFilter(
         field_name="publisher", lookup_expr="iexact", label="Publisher name (case-insensitive, exact)."
@@ -408,7 +368,7 @@ class SourceFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(filters.RegistryFilterSet):
     kind = filters.MultiChoiceFilter(choices=choices.EventKind.choices, label="Kind(s) of event.")
     date_after = filters.DateFilter(
         method="filter_date_after",
@@ -455,14 +415,10 @@ class EventFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(EventProject.objects.filter(event=OuterRef("pk"), project__in=value)))
 
 
-class YearListField(forms.Field):
-    """Comma-separated calendar years: ``2016,2017``."""
+class YearField(forms.Field):
+    """Calendar years: ``2016,2017``."""
 
-    widget = filters.CommaOrRepeatedInput
-
-    def to_python(self, value):
-        filters.reject_blank_items(value)
-        years = filters.split_values(value)
+    def clean_items(self, years: list[str]) -> list[int]:
         invalid = [year for year in years if not (year.isascii() and year.isdigit() and len(year) == 4)]
         if invalid:
             raise ValidationError(
@@ -471,15 +427,12 @@ class YearListField(forms.Field):
         return [int(year) for year in years]
 
 
-@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1000, "maximum": 9999}})
-class YearListFilter(django_filters.Filter):
-    field_class = YearListField
-
-    def filter(self, qs, value):
-        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+@extend_schema_field({"type": "integer", "minimum": 1000, "maximum": 9999})
+class YearListFilter(filters.CommaListFilter):
+    field_class = YearField
 
 
-class ExchangeRateFilterSet(django_filters.FilterSet):
+class ExchangeRateFilterSet(filters.RegistryFilterSet):
     currency = filters.CodeListFilter(
         field_name="currency", length=3, example="PKR, CNY", label="ISO 4217 currency code(s), e.g. PKR,CNY."
     )

@@ -2,7 +2,7 @@
 
 Single-row rules live in named database constraints, field validators and ``clean()``; rules that span rows (the
 status history, one preferred figure per kind) live in ``projects.rules`` and are applied by ``projects.services``,
-which every write path (admin, API, imports, seed loader) goes through.
+through which the admin, the API, the imports and the seed loader write projects, status changes and figures.
 """
 
 import datetime

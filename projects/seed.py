@@ -10,6 +10,7 @@ project the rules refuse leaves nothing behind and does not stop the others; the
 import datetime
 import json
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,50 @@ def _create_or_skip(model: type[models.Model], lookup: dict, fields: dict, count
     instance.save()
     counts[f"{label}_created"] += 1
     return instance
+
+
+def _create_each(
+    records: list,
+    create: Callable[[dict], Any],
+    *,
+    model: type[models.Model],
+    noun: str,
+    counts: Counter,
+    path: Path,
+) -> None:
+    """Create every record whose slug is not taken in ``model`` yet, each in its own transaction; the records the
+    rules refuse leave nothing behind, do not stop the others, and are raised together as one ``SeedDataError``.
+
+    Counts ``<noun>s_created`` and ``<noun>s_skipped`` in ``counts``.
+    """
+    refused = []
+    for record in records:
+        slug = record.get("slug") if isinstance(record, dict) else None
+        if not slug:
+            article = "an" if noun[0] in "aeiou" else "a"
+            raise SeedDataError(f"{path}: {article} {noun} record without a slug: {str(record)[:200]}")
+        if model.objects.filter(slug=slug).exists():
+            counts[f"{noun}s_skipped"] += 1
+            continue
+        try:
+            with transaction.atomic():
+                create(record)
+        except ValidationError as error:
+            refused.append(f"{slug}: {_describe(error)}")
+            continue
+        except SeedDataError as error:
+            refused.append(f"{slug}: {error}")
+            continue
+        except (KeyError, TypeError, ValueError) as error:
+            refused.append(f"{slug}: malformed record ({error!r})")
+            continue
+        counts[f"{noun}s_created"] += 1
+    if refused:
+        raise SeedDataError(
+            f"{len(refused)} {noun}(s) of {path} refused by the registry's rules "
+            f"({counts[f'{noun}s_created']} created, {counts[f'{noun}s_skipped']} already there):\n  "
+            + "\n  ".join(refused)
+        )
 
 
 def _result(counts: Counter, labels: list[str]) -> dict[str, int]:
@@ -186,33 +231,14 @@ def load_projects(path: Path | None = None) -> dict[str, int]:
     except (KeyError, TypeError, ValueError) as error:
         raise SeedDataError(f"{path}: malformed source, organisation or exchange-rate entry ({error!r}).") from None
 
-    refused = []
-    for record in data["projects"]:
-        slug = record.get("slug") if isinstance(record, dict) else None
-        if not slug:
-            raise SeedDataError(f"{path}: a project record without a slug: {str(record)[:200]}")
-        if Project.objects.filter(slug=slug).exists():
-            counts["projects_skipped"] += 1
-            continue
-        try:
-            with transaction.atomic():
-                _create_project(record, references, sources, organisations)
-        except ValidationError as error:
-            refused.append(f"{slug}: {_describe(error)}")
-            continue
-        except SeedDataError as error:
-            refused.append(f"{slug}: {error}")
-            continue
-        except (KeyError, TypeError, ValueError) as error:
-            refused.append(f"{slug}: malformed record ({error!r})")
-            continue
-        counts["projects_created"] += 1
-    if refused:
-        raise SeedDataError(
-            f"{len(refused)} project(s) of {path} refused by the registry's rules "
-            f"({counts['projects_created']} created, {counts['projects_skipped']} already there):\n  "
-            + "\n  ".join(refused)
-        )
+    _create_each(
+        data["projects"],
+        lambda record: _create_project(record, references, sources, organisations),
+        model=Project,
+        noun="project",
+        counts=counts,
+        path=path,
+    )
     return _result(counts, ["sources", "organisations", "exchange_rates", "projects"])
 
 
@@ -353,33 +379,14 @@ def load_events(path: Path | None = None) -> dict[str, int]:
     if not isinstance(data, dict) or not isinstance(data.get("events", []), list):
         raise SeedDataError(f"{path}: expected an object whose 'events' is a list.")
     counts: Counter = Counter()
-    refused = []
-    for record in data.get("events", []):
-        slug = record.get("slug") if isinstance(record, dict) else None
-        if not slug:
-            raise SeedDataError(f"{path}: an event record without a slug: {str(record)[:200]}")
-        if Event.objects.filter(slug=slug).exists():
-            counts["events_skipped"] += 1
-            continue
-        try:
-            with transaction.atomic():
-                _create_event(record)
-        except ValidationError as error:
-            refused.append(f"{slug}: {_describe(error)}")
-            continue
-        except SeedDataError as error:
-            refused.append(f"{slug}: {error}")
-            continue
-        except (KeyError, TypeError, ValueError) as error:
-            refused.append(f"{slug}: malformed record ({error!r})")
-            continue
-        counts["events_created"] += 1
-    if refused:
-        raise SeedDataError(
-            f"{len(refused)} event(s) of {path} refused by the registry's rules "
-            f"({counts['events_created']} created, {counts['events_skipped']} already there):\n  "
-            + "\n  ".join(refused)
-        )
+    _create_each(
+        data.get("events", []),
+        _create_event,
+        model=Event,
+        noun="event",
+        counts=counts,
+        path=path,
+    )
     return _result(counts, ["events"])
 
 

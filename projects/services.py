@@ -1,7 +1,10 @@
 """Writes that touch several rows: projects with their many-to-many fields, status history, investment figures.
 
-Every write path (admin, API, seed loader, shell) calls these functions. Each runs ``full_clean()`` and the
-cross-row rules inside one transaction and recomputes the project's derived fields in that same transaction.
+The admin, the API, the imports and the seed loader write projects, status changes, investment figures,
+participants, events and exchange rates through these functions (single-row records such as sources and
+organisations are saved after their own ``full_clean()``; deleting a whole project is the model's ``delete()``).
+Each runs ``full_clean()`` and the cross-row rules inside one transaction and recomputes the project's derived
+fields in that same transaction.
 """
 
 from collections.abc import Iterable, Sequence
@@ -28,7 +31,8 @@ from projects.models import (
 from registry.history import UNTRACKED_FIELDS, join_open_change, recorded_as_one_change
 
 DERIVED_FIELDS = ["status", "status_since", "announced_usd", "committed_usd", "realised_usd", "realisation_ratio"]
-RATIO_PLACES = Decimal("0.0001")
+# The ratio keeps the stored column's decimal places (projects.as_of rounds its SQL reading to the same).
+RATIO_PLACES = Decimal(1).scaleb(-Project._meta.get_field("realisation_ratio").decimal_places)
 
 
 # --- status history -------------------------------------------------------------------------------------------
@@ -134,7 +138,11 @@ def project_refresh_derived(project: Project) -> Project:
     Compares with the row as stored, not with ``project``, which may be an older copy: a stale copy must neither
     hide a needed update nor write its other old values back into the row or its history.
     """
-    stored = lock_project(project.pk)
+    return _refresh_derived(project, lock_project(project.pk))
+
+
+def _refresh_derived(project: Project, stored: Project) -> Project:
+    """``project_refresh_derived`` for a write that has locked the project already (``stored``: its locked row)."""
     derived = compute_derived(stored)
     changed = [name for name, value in derived.items() if getattr(stored, name) != value]
     if changed:
@@ -408,17 +416,34 @@ def _save_planned(planned: list[_PlannedRow], written: RowsWritten) -> None:
             written.updated.append((item.instance, item.changed))
 
 
-def _write_planned(owner, planned: list[_PlannedRow], deleted: list, *, refresh: bool = True) -> RowsWritten:
-    """Delete the rows left out, then save the planned ones in the order given; refresh the owning project's derived
-    fields once (``refresh``)."""
+def _write_planned(
+    planned: list[_PlannedRow], deleted: list, *, project: Project | None = None, locked: Project | None = None
+) -> RowsWritten:
+    """Delete the rows left out, then save the planned ones in the order given; with the ``project`` they belong to
+    and its ``locked`` row, refresh its derived fields once."""
     written = RowsWritten()
     for row in deleted:
         row.delete()
         written.deleted.append(row)
     _save_planned(planned, written)
-    if refresh and written.changed:
-        project_refresh_derived(owner)
+    if project is not None and written.changed:
+        _refresh_derived(project, locked)
     return written
+
+
+def _write_project_row(row: StatusChange | InvestmentFigure, *, clean=None, delete: bool = False) -> None:
+    """One write to a project's status history or figures: lock the project's row, check the row (``clean``: its
+    own rules and any rule over the project's other rows, read under the lock), save or delete it, and store the
+    project's derived fields anew. The caller's transaction holds it all together."""
+    locked = lock_project(row.project_id)
+    project = row.project
+    if clean is not None:
+        clean()
+    if delete:
+        row.delete()
+    else:
+        row.save()
+    _refresh_derived(project, locked)
 
 
 # --- status changes -------------------------------------------------------------------------------------------
@@ -446,11 +471,8 @@ def _clean_status_change(status_change: StatusChange, entries) -> None:
 def status_change_record(
     *, project: Project, status: str, date: Any, source: Source, note: str = "", quote: str = ""
 ) -> StatusChange:
-    lock_project(project.pk)
     status_change = StatusChange(project=project, status=status, date=date, source=source, note=note, quote=quote)
-    _clean_status_change(status_change, history_with)
-    status_change.save()
-    project_refresh_derived(project)
+    _write_project_row(status_change, clean=lambda: _clean_status_change(status_change, history_with))
     return status_change
 
 
@@ -458,22 +480,16 @@ def status_change_record(
 def status_change_update(*, status_change: StatusChange, **fields: Any) -> StatusChange:
     if "project" in fields and fields["project"].pk != status_change.project_id:
         raise ValidationError({"project": "A status change cannot move to another project; delete and re-add it."})
-    lock_project(status_change.project_id)
-    for name, value in fields.items():
-        setattr(status_change, name, value)
-    _clean_status_change(status_change, history_with)
-    status_change.save()
-    project_refresh_derived(status_change.project)
+    _set_fields(status_change, fields)
+    _write_project_row(status_change, clean=lambda: _clean_status_change(status_change, history_with))
     return status_change
 
 
 @transaction.atomic
 def status_change_delete(*, status_change: StatusChange) -> None:
-    lock_project(status_change.project_id)
-    validate_status_history(history_without(status_change))
-    project = status_change.project
-    status_change.delete()
-    project_refresh_derived(project)
+    _write_project_row(
+        status_change, clean=lambda: validate_status_history(history_without(status_change)), delete=True
+    )
 
 
 def _set_fields(instance, changes: dict[str, Any]) -> None:
@@ -509,9 +525,9 @@ def status_history_replace(*, project: Project, rows: Sequence[dict[str, Any]]) 
     checked on the combined result, so rows can change together (two dates moved at once). Raises
     ``rules.RowsValidationError`` (errors by row index) and writes nothing when any rule breaks.
     """
-    lock_project(project.pk)
+    locked = lock_project(project.pk)
     planned, deleted = _plan_status_history(project, rows)
-    return _write_planned(project, planned, deleted)
+    return _write_planned(planned, deleted, project=project, locked=locked)
 
 
 # --- investment figures ---------------------------------------------------------------------------------------
@@ -531,7 +547,7 @@ INVESTMENT_FIELDS = (
 
 
 def figure_apply_changes(investment: InvestmentFigure, fields: dict[str, Any]) -> None:
-    """Set changed values on a figure with the registry's rule for its USD amount (every write path uses this).
+    """Set changed values on a figure with the registry's rule for its USD amount (every update of a figure uses it).
 
     A USD amount given by the editor is theirs; an empty one asks for conversion again. Otherwise the registry's
     own USD amount (a copy for USD, a conversion otherwise) follows new amount, currency or date; one the editor
@@ -548,11 +564,8 @@ def figure_apply_changes(investment: InvestmentFigure, fields: dict[str, Any]) -
 
 @transaction.atomic
 def investment_figure_record(*, project: Project, **fields: Any) -> InvestmentFigure:
-    lock_project(project.pk)
     figure = InvestmentFigure(project=project, **fields)
-    figure.full_clean()
-    figure.save()
-    project_refresh_derived(project)
+    _write_project_row(figure, clean=figure.full_clean)
     return figure
 
 
@@ -560,20 +573,14 @@ def investment_figure_record(*, project: Project, **fields: Any) -> InvestmentFi
 def investment_figure_update(*, investment: InvestmentFigure, **fields: Any) -> InvestmentFigure:
     if "project" in fields and fields["project"].pk != investment.project_id:
         raise ValidationError({"project": "A figure cannot move to another project; delete and re-add it."})
-    lock_project(investment.project_id)
     figure_apply_changes(investment, fields)
-    investment.full_clean()
-    investment.save()
-    project_refresh_derived(investment.project)
+    _write_project_row(investment, clean=investment.full_clean)
     return investment
 
 
 @transaction.atomic
 def investment_figure_delete(*, investment: InvestmentFigure) -> None:
-    lock_project(investment.project_id)
-    project = investment.project
-    investment.delete()
-    project_refresh_derived(project)
+    _write_project_row(investment, delete=True)
 
 
 def _prepare_figure(figure: InvestmentFigure, changes: dict[str, Any]) -> None:
@@ -613,10 +620,11 @@ def investment_figures_replace(*, project: Project, rows: Sequence[dict[str, Any
     its changes, applied as ``investment_figure_update`` applies them (``figure_apply_changes``). Figures are saved
     unmarked-first, so "preferred" can move between rows in one write. Raises ``rules.RowsValidationError``.
     """
-    lock_project(project.pk)
+    locked = lock_project(project.pk)
     planned, deleted = _plan_investments(project, rows)
     # The unique index allows one preferred figure per kind at any moment: unmark before marking.
-    return _write_planned(project, sorted(planned, key=lambda item: item.instance.is_preferred), deleted)
+    unmarked_first = sorted(planned, key=lambda item: item.instance.is_preferred)
+    return _write_planned(unmarked_first, deleted, project=project, locked=locked)
 
 
 # --- participations -------------------------------------------------------------------------------------------
@@ -670,7 +678,7 @@ def project_set_participants(*, project: Project, participants: Iterable[dict[st
     rows (matched by organisation and role; a missing note keeps the stored one). Raises
     ``rules.RowsValidationError`` when an organisation is listed twice in one role or a row breaks its rules."""
     planned, deleted = _plan_participants(project, list(participants))
-    return _write_planned(project, planned, deleted, refresh=False)
+    return _write_planned(planned, deleted)
 
 
 # --- governance events ----------------------------------------------------------------------------------------
@@ -739,7 +747,7 @@ def event_set_projects(*, event: Event, links: Sequence[dict[str, Any]]) -> Rows
     """Make the event's project links exactly ``links`` (``project``, ``role``, ``note``), keeping unchanged rows
     (matched by project and role; a missing note keeps the stored one). Raises ``rules.RowsValidationError``."""
     planned, deleted = _plan_event_links(event, links)
-    return _write_planned(event, planned, deleted, refresh=False)
+    return _write_planned(planned, deleted)
 
 
 def _plan_event_links(event: Event, links: Sequence[dict[str, Any]]):
@@ -805,13 +813,13 @@ def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
         return rate
     rate.save()
     for figure in users:
-        lock_project(figure.project_id)
+        locked = lock_project(figure.project_id)
         figure.exchange_rate = rate
         figure.amount_usd = None  # converted again, at the rate as it is now
         figure.full_clean()
         if figure.amount_usd != InvestmentFigure.objects.get(pk=figure.pk).amount_usd:
             figure.save()
-            project_refresh_derived(figure.project)
+            _refresh_derived(figure.project, locked)
     return rate
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from projects import choices
 from projects.as_of import CURRENT_FIELDS, headline_as_of, latest_status_change
+from projects.models import InvestmentFigure, Project
 from projects.services import realisation_ratio
 
 DIMENSIONS = {
@@ -89,8 +90,6 @@ def investment_stats(
     # row per project and is aggregated as it is. Only a de-duplicated one goes through its ids.
     base = projects.order_by()
     if base.query.distinct:
-        from projects.models import Project
-
         base = Project.objects.filter(id__in=base.values("id")).order_by()
     dimensions = {**DIMENSIONS, "status": fields["status"]}
     rows, columns = _grouped(base, group_by, dimensions, roles)
@@ -157,8 +156,6 @@ def investment_timeline(projects: QuerySet, kind: str, group_by: list[str], role
     headline ``kind`` money as of 31 December (the headline rule over the figures dated by then), and how many
     projects it sums (those with such a figure by then); by the group, when ``group_by`` names a dimension (a status
     group is the status each project had on that date)."""
-    from projects.models import InvestmentFigure
-
     base = projects.order_by()
     first = InvestmentFigure.objects.filter(project__in=base.values("id"), kind=kind).aggregate(first=Min("as_of"))
     if first["first"] is None:

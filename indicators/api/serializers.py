@@ -10,6 +10,7 @@ from indicators import services
 from indicators.choices import SUBJECT_FIELD
 from indicators.models import Indicator, Observation
 from projects.models import Corridor, Source
+from projects.visibility import visible_projects
 from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer
 
 VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
@@ -171,11 +172,9 @@ class ObservationSerializer(RegistryModelSerializer):
             raise serializers.ValidationError(error.message_dict) from None
         project = columns.get("project")
         request = self.context.get("request")
-        if project is not None and request is not None:
-            from projects.visibility import visible_projects
-
-            if not visible_projects(request.user).filter(pk=project.pk).exists():
-                raise serializers.ValidationError({"subject": f"No project with slug {subject!r}."})
+        visible = project is None or request is None or visible_projects(request.user).filter(pk=project.pk).exists()
+        if not visible:
+            raise serializers.ValidationError({"subject": f"No project with slug {subject!r}."})
         return columns
 
     def create(self, validated_data):

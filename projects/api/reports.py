@@ -49,19 +49,39 @@ class StatsCSVMixin:
         raise NotImplementedError
 
 
-class InvestmentStatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
-    """Money grouped by one or two dimensions, over the projects selected by the usual project filters."""
+class StatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
+    """A statistics endpoint: over the reader's visible projects that its ``filterset_class`` selects; accepts those
+    filters and its own ``own_query_params``."""
 
     queryset = Project.objects.all()
-    serializer_class = serializers.InvestmentStatsSerializer
-    filterset_class = StatsFilterSet
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     permission_classes = [AllowAny]
-    csv_basename = "cpec-investment-stats"
+    own_query_params: tuple[str, ...] = ()
 
     def get_queryset(self):
         return visible_projects(self.request.user)
+
+    def accepted_query_params(self):
+        return {"format", *self.own_query_params, *self.filterset_class.accepted_params(editor=self.user_is_editor())}
+
+    def filtered(self):
+        """The filterset over the visible projects, validated (a 400 naming each bad parameter)."""
+        filterset = self.filterset_class(
+            data=self.request.query_params, queryset=self.get_queryset(), request=self.request
+        )
+        if not filterset.is_valid():
+            raise form_errors(filterset.errors)
+        return filterset
+
+
+class InvestmentStatsView(StatsView):
+    """Money grouped by one or two dimensions, over the projects selected by the usual project filters."""
+
+    serializer_class = serializers.InvestmentStatsSerializer
+    filterset_class = StatsFilterSet
+    own_query_params = ("group_by",)
+    csv_basename = "cpec-investment-stats"
 
     def csv_table(self, data):
         figures = list(serializers.InvestmentTotalsSerializer().fields)
@@ -69,12 +89,6 @@ class InvestmentStatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixi
         rows = [{"row": "group", **group} for group in data["groups"]]
         rows.append({"row": "total", **data["totals"]})
         return columns, rows
-
-    def accepted_query_params(self):
-        accepted = {"format", "group_by", *StatsFilterSet.base_filters}
-        if not self.user_is_editor():
-            accepted -= ProjectFilterSet.EDITOR_ONLY
-        return accepted
 
     def group_by(self) -> list[str]:
         names = filters.split_values(self.request.query_params.getlist("group_by"))
@@ -106,9 +120,7 @@ class InvestmentStatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixi
     )
     def get(self, request):
         group_by = self.group_by()
-        filterset = StatsFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
-        if not filterset.is_valid():
-            raise form_errors(filterset.errors)
+        filterset = self.filtered()
         roles = filterset.form.cleaned_data.get("role") or None
         return self.answer(investment_stats(filterset.qs, group_by, filterset.derived, roles))
 
@@ -120,19 +132,13 @@ class TimelineFilterSet(StatsFilterSet):
     include_future = None
 
 
-class InvestmentTimelineView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generics.GenericAPIView):
+class InvestmentTimelineView(StatsView):
     """Headline money per calendar year, as of each 31 December: announced against realised over time."""
 
-    queryset = Project.objects.all()
     serializer_class = serializers.InvestmentTimelineSerializer
     filterset_class = TimelineFilterSet
-    filter_backends = [DjangoFilterBackend]
-    pagination_class = None
-    permission_classes = [AllowAny]
+    own_query_params = ("kind", "group_by")
     csv_basename = "cpec-investment-timeline"
-
-    def get_queryset(self):
-        return visible_projects(self.request.user)
 
     def csv_table(self, data):
         dimensions = self.dimension_columns(data["group_by"])
@@ -145,12 +151,6 @@ class InvestmentTimelineView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalM
             )
             rows += [{**figures, "row": "group", **group} for group in year.get("groups", [])]
         return columns, rows
-
-    def accepted_query_params(self):
-        accepted = {"format", "kind", "group_by", *TimelineFilterSet.base_filters}
-        if not self.user_is_editor():
-            accepted -= ProjectFilterSet.EDITOR_ONLY
-        return accepted
 
     def kind(self) -> str:
         kind = self.request.query_params.get("kind", "")
@@ -195,8 +195,6 @@ class InvestmentTimelineView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalM
     )
     def get(self, request):
         kind, group_by = self.kind(), self.group_by()
-        filterset = TimelineFilterSet(data=request.query_params, queryset=self.get_queryset(), request=request)
-        if not filterset.is_valid():
-            raise form_errors(filterset.errors)
+        filterset = self.filtered()
         roles = filterset.form.cleaned_data.get("role") or None
         return self.answer(investment_timeline(filterset.qs, kind, group_by, roles))

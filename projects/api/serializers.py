@@ -6,7 +6,6 @@ rules as the admin; a broken rule is a 400 with the model's message.
 
 from types import SimpleNamespace
 
-from django.db import transaction
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -604,7 +603,8 @@ class ProjectSerializer(RegistryModelSerializer):
             seen.add(key)
         return participants
 
-    @transaction.atomic
+    # The project and its participants are written together: the viewset's create and update run in one transaction
+    # (registry.api.views.RegistryModelViewSet, IfMatchMixin).
     def create(self, validated_data):
         participants = validated_data.pop("participations", None)
         project = services.project_create(**validated_data)
@@ -612,7 +612,6 @@ class ProjectSerializer(RegistryModelSerializer):
             services.project_set_participants(project=project, participants=participants)
         return project
 
-    @transaction.atomic
     def update(self, instance, validated_data):
         participants = validated_data.pop("participations", None)
         project = services.project_update(project=instance, **validated_data)
@@ -750,7 +749,9 @@ class InvestmentTotalsSerializer(serializers.Serializer):
     )
 
 
-class InvestmentGroupSerializer(InvestmentTotalsSerializer):
+# The dimensions a group of the statistics is keyed by: those of ``group_by`` (the others are absent). A comment, not
+# a docstring: the schema would take a docstring as the description of every group.
+class GroupDimensionsSerializer(serializers.Serializer):
     corridor = serializers.CharField(required=False, allow_null=True, help_text="Corridor code (when grouped by it).")
     pillar = serializers.CharField(required=False, allow_null=True, help_text="Pillar code (when grouped by it).")
     sector = serializers.CharField(required=False, allow_null=True, help_text="Sector code (when grouped by it).")
@@ -770,31 +771,19 @@ class InvestmentGroupSerializer(InvestmentTotalsSerializer):
     )
 
 
+class InvestmentGroupSerializer(InvestmentTotalsSerializer, GroupDimensionsSerializer):
+    pass
+
+
 class InvestmentStatsSerializer(serializers.Serializer):
     group_by = serializers.ListField(child=serializers.CharField())
     totals = InvestmentTotalsSerializer()
     groups = InvestmentGroupSerializer(many=True)
 
 
-class TimelineGroupSerializer(serializers.Serializer):
-    corridor = serializers.CharField(required=False, allow_null=True, help_text="Corridor code (when grouped by it).")
-    pillar = serializers.CharField(required=False, allow_null=True, help_text="Pillar code (when grouped by it).")
-    sector = serializers.CharField(required=False, allow_null=True, help_text="Sector code (when grouped by it).")
+class TimelineGroupSerializer(GroupDimensionsSerializer):
     status = serializers.CharField(
         required=False, allow_null=True, help_text="Status on 31 December of the year (when grouped by it)."
-    )
-    province = serializers.CharField(required=False, allow_null=True, help_text="Province code (when grouped by it).")
-    phase = serializers.CharField(required=False, allow_null=True, help_text="Phase (when grouped by it).")
-    confidence = serializers.CharField(
-        required=False, allow_null=True, help_text="Confidence grade (when grouped by it); null: not graded."
-    )
-    organisation = serializers.CharField(
-        required=False, allow_null=True, help_text="Organisation slug (when grouped by it); null: no participant."
-    )
-    role = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text="The organisation's participation role (when grouped by organisation).",
     )
     project_count = serializers.IntegerField(help_text="Projects with a figure of the kind by the end of the year.")
     amount_usd = serializers.DecimalField(**STATS_MONEY, help_text="Sum of their headline figures of the kind, USD.")

@@ -2,23 +2,19 @@
 
 import datetime
 
-from django.db import transaction
 from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
-from projects import rules
+from projects import rules, services
 from projects.api import serializers
 from projects.as_of import apply_as_of
 from projects.filtersets import (
-    CorridorFilterSet,
     EventFilterSet,
     ExchangeRateFilterSet,
     InvestmentFigureFilterSet,
     OrganisationFilterSet,
-    PillarFilterSet,
     ProjectFilterSet,
-    ProvinceFilterSet,
     SectorFilterSet,
     SourceFilterSet,
     StatusChangeFilterSet,
@@ -111,7 +107,6 @@ class CorridorViewSet(RegistryReadOnlyViewSet):
         realised_usd=Sum("projects__realised_usd", filter=PUBLISHED),
     ).order_by("order", "code")
     serializer_class = serializers.CorridorSerializer
-    filterset_class = CorridorFilterSet
     lookup_field = "code"
     export_basename = "cpec-corridors"
 
@@ -124,7 +119,6 @@ class PillarViewSet(RegistryReadOnlyViewSet):
         .order_by("code")
     )
     serializer_class = serializers.PillarSerializer
-    filterset_class = PillarFilterSet
     lookup_field = "code"
     export_basename = "cpec-pillars"
 
@@ -146,7 +140,6 @@ class SectorViewSet(RegistryReadOnlyViewSet):
 class ProvinceViewSet(RegistryReadOnlyViewSet):
     queryset = Province.objects.annotate(project_count=Count("projects", filter=PUBLISHED)).order_by("code")
     serializer_class = serializers.ProvinceSerializer
-    filterset_class = ProvinceFilterSet
     lookup_field = "code"
     export_basename = "cpec-provinces"
     pagination_class = None
@@ -229,8 +222,6 @@ class StatusChangeViewSet(RegistryModelViewSet):
         return visible_children(self.request.user, super().get_queryset())
 
     def perform_destroy(self, instance):
-        from projects import services
-
         services.status_change_delete(status_change=instance)
 
 
@@ -254,8 +245,6 @@ class InvestmentFigureViewSet(RegistryModelViewSet):
         return visible_children(self.request.user, super().get_queryset())
 
     def perform_destroy(self, instance):
-        from projects import services
-
         services.investment_figure_delete(investment=instance)
 
 
@@ -405,10 +394,6 @@ class ProjectViewSet(RegistryModelViewSet):
         if row.get("latitude") is None or row.get("longitude") is None:
             return None
         return {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]}
-
-    def perform_destroy(self, instance):
-        with transaction.atomic():
-            instance.delete()
 
     @extend_schema(
         summary="A project's change history",

@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
 # Vocabularies up to this size are listed in full in error messages.
@@ -100,12 +101,14 @@ class TextSearchFilter(django_filters.CharFilter):
 
     def filter(self, queryset, value):
         term = (value or "").strip()
-        if not term:
-            return queryset
+        return queryset.filter(self.condition(term)) if term else queryset
+
+    def condition(self, term: str) -> Q:
+        """The records that match ``term`` (not blank); a subclass may widen it to related records."""
         condition = Q()
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": term})
-        return queryset.filter(condition)
+        return condition
 
 
 class MultiChoiceFilter(django_filters.MultipleChoiceFilter):
@@ -198,8 +201,6 @@ class StrictDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        from django.utils import timezone
-
         text = str(value).strip()
         try:
             parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -291,19 +292,45 @@ def ordering_filter(fields: dict[str, str], *, default: str, tie_breaker: str, l
     return documented(fields=fields, default=default, tie_breaker=tie_breaker, label=label)
 
 
-class CodeListField(forms.Field):
-    """Comma-separated codes of a fixed shape (ISO country or currency codes), upper-cased."""
+class CommaListWidget(django_filters.widgets.BaseCSVWidget, CommaOrRepeatedInput):
+    """Every occurrence of the parameter, each possibly a comma-separated list (split by ``CommaListField``)."""
 
-    widget = CommaOrRepeatedInput
+
+class CommaListField(django_filters.fields.BaseCSVField):
+    """The base field of ``CommaListFilter``: ``?x=a,b`` and ``?x=a&x=b`` alike, an empty item a 400. The concrete
+    field validates the list as a whole (``clean_items``), so one message names every bad item."""
+
+    base_widget_class = CommaListWidget
+
+    def clean(self, value):
+        reject_blank_items(value)
+        items = split_values(value)
+        if not items and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return self.clean_items(items) if items else []  # clean_items: the item field's (CodeField, ...)
+
+
+class CommaListFilter(django_filters.BaseInFilter):
+    """Any of a comma-separated list (django-filter's ``BaseInFilter``: ``field__in``), read by ``CommaListField``;
+    ``field_class`` says what an item is (a ``clean_items`` over the whole list). The schema describes the items
+    (``extend_schema_field``); the filter makes them an array."""
+
+    base_field_class = CommaListField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", None)  # the label describes the parameter, not django-filter's stock text
+        super().__init__(*args, **kwargs)
+
+
+class CodeField(forms.Field):
+    """Codes of a fixed shape (ISO country or currency codes), upper-cased."""
 
     def __init__(self, *args, length: int, example: str, **kwargs):
         self.length = length
         self.example = example
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        reject_blank_items(value)
-        codes = split_values(value)
+    def clean_items(self, codes: list[str]) -> list[str]:
         invalid = [code for code in codes if len(code) != self.length or not code.isalpha() or not code.isascii()]
         if invalid:
             raise ValidationError(
@@ -313,13 +340,22 @@ class CodeListField(forms.Field):
         return [code.upper() for code in codes]
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
-class CodeListFilter(django_filters.Filter):
+@extend_schema_field({"type": "string"})
+class CodeListFilter(CommaListFilter):
     """Any of a list of ISO codes: ``?country=CN,PK``."""
 
-    field_class = CodeListField
+    field_class = CodeField
 
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
+
+class RegistryFilterSet(django_filters.FilterSet):
+    """The base of every FilterSet of the API. Its filters are the query parameters a list accepts: the strict check
+    (``registry.api.views.StrictQueryParamsMixin``) refuses any other with a 400 naming it, and ``EDITOR_ONLY``
+    names the filters only editors may use (for anyone else they are unknown, not silently ignored)."""
+
+    EDITOR_ONLY: frozenset[str] = frozenset()
+
+    @classmethod
+    def accepted_params(cls, *, editor: bool) -> set[str]:
+        """The filter parameters this filterset accepts from an editor, or from anyone else."""
+        accepted = set(cls.base_filters)
+        return accepted if editor else accepted - cls.EDITOR_ONLY

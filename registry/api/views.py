@@ -83,9 +83,7 @@ class StrictQueryParamsMixin:
             accepted.add("fields")
         filterset_class = getattr(self, "filterset_class", None)
         if action == "list" and filterset_class is not None:
-            accepted |= set(filterset_class.base_filters)
-            if not self.user_is_editor():
-                accepted -= set(getattr(filterset_class, "EDITOR_ONLY", ()))
+            accepted |= filterset_class.accepted_params(editor=self.user_is_editor())
         if action in self.paginated_actions:
             paginator = getattr(self, "paginator", None)
             if paginator is not None:
