@@ -18,6 +18,7 @@ from tests.api.endpoint_cases import (
     WRITES,
     build_world,
     client_for,
+    not_allowed,
     not_found,
     outcome,
     results,
@@ -151,6 +152,23 @@ def test_write_refused_changes_nothing(call, world, name, role, method):
     response = call(role, method, path, body)
 
     assert (response.status_code, response.json()) == outcome(endpoint, role, method)
+    assert response.get("WWW-Authenticate") == ("Token" if response.status_code == 401 else None)
+    assert state(endpoint, record) == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ALL)
+def test_write_to_the_wrong_route_is_405_and_changes_nothing(call, world, name, role):
+    endpoint = BY_NAME[name]
+    record = endpoint.shown(world)
+    before = state(endpoint, record)
+    requests = [("post", endpoint.url(record)), *((method, endpoint.list_url) for method in ("put", "patch", "delete"))]
+
+    got = {method: call(role, method, path, {}) for method, path in requests}
+
+    assert {method: (r.status_code, r.json()) for method, r in got.items()} == {
+        method: (405, not_allowed(method)) for method, _ in requests
+    }
     assert state(endpoint, record) == before
 
 
