@@ -67,8 +67,8 @@ def reader_api(db):
     return token_client(User.objects.create_user(username="reader", password="x-reader-password"))
 
 
-@pytest.fixture
-def vocab(db):
+def build_vocab() -> dict:
+    """Three corridors, three pillars, four sectors (two under energy)."""
     corridors = {
         code: factories.CorridorFactory(code=code, name=name, aliases=aliases, order=order)
         for order, (code, name, aliases) in enumerate(
@@ -91,7 +91,11 @@ def vocab(db):
 
 
 @pytest.fixture
-def registry(vocab):
+def vocab(db):
+    return build_vocab()
+
+
+def build_registry(vocab: dict) -> dict:
     """Four published projects and one draft, with histories, money and participants."""
     c, p, s = vocab["corridors"], vocab["pillars"], vocab["sectors"]
     three_gorges = factories.OrganisationFactory(slug="china-three-gorges", name="China Three Gorges", country="CN")
@@ -169,3 +173,8 @@ def registry(vocab):
     factories.add_status(draft, "implementation", datetime.date(2024, 1, 1))
     factories.add_figure(draft, "announced", "3700000000", as_of=datetime.date(2023, 6, 1))
     return {"karot": karot, "sahiwal": sahiwal, "ml1": ml1, "zone": zone, "draft": draft}
+
+
+@pytest.fixture
+def registry(vocab):
+    return build_registry(vocab)

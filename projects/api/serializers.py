@@ -364,6 +364,16 @@ class EventSerializer(RegistryModelSerializer):
         ]
         read_only_fields = ["date_precision"]
 
+    def to_representation(self, instance):
+        """Sources by id and projects by slug then role, whether the links were prefetched for a read or are read
+        back after a write (which lists them in the order they were stored)."""
+        data = super().to_representation(instance)
+        if "sources" in data:  # absent when `fields=` leaves it out
+            data["sources"] = sorted(data["sources"], key=lambda source: source["id"])
+        if "projects" in data:
+            data["projects"] = sorted(data["projects"], key=lambda link: (link["project"], link["role"]))
+        return data
+
     def validate_projects(self, links):
         seen = set()
         for link in links:

@@ -272,10 +272,7 @@ class EventViewSet(RegistryModelViewSet):
         return (
             super()
             .get_queryset()
-            .prefetch_related(
-                Prefetch("sources", queryset=Source.objects.order_by("id")),
-                Prefetch("project_links", queryset=links.order_by("project__slug", "role")),
-            )
+            .prefetch_related("sources", Prefetch("project_links", queryset=links))  # ordered by the serializer
         )
 
     def csv_row(self, row):
