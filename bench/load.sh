@@ -56,7 +56,10 @@ timeout 900 "$PY" bench/run.py --projects "$PROJECTS" --observations "$OBSERVATI
 [[ -s "$work/paths.txt" ]] || { echo "No request paths were written." >&2; exit 2; }
 
 echo "== gunicorn on 127.0.0.1:$PORT ($WORKERS $WORKER_CLASS workers x $WORKER_THREADS threads)"
+# The response cache is off unless RESPONSE_CACHE_SECONDS says otherwise: the load run measures the work of a request
+# (with it on, set REDIS_URL too, so that the workers share one cache).
 env DJANGO_SETTINGS_MODULE=registry.settings DEBUG=0 THROTTLING_ENABLED=0 SECURE_SSL_REDIRECT=0 \
+    RESPONSE_CACHE_SECONDS="${RESPONSE_CACHE_SECONDS:-0}" \
     SECRET_KEY="load-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     ALLOWED_HOSTS=127.0.0.1,localhost LOG_LEVEL=WARNING \
     STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage \

@@ -54,6 +54,9 @@ def configure_environment() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["DEBUG"] = "0"
     os.environ["THROTTLING_ENABLED"] = "0"
+    # The comparisons with the baselines measure the work of a request; the response cache's hits are measured apart
+    # (bench/response_cache.py), with the cache switched on for them.
+    os.environ["RESPONSE_CACHE_SECONDS"] = "0"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -73,10 +76,11 @@ class Reply:
     size: int
 
 
-def call(app, url: str, *, keep_body: bool = True) -> Reply:
+def call(app, url: str, *, keep_body: bool = True, headers: dict | None = None) -> Reply:
     """One GET through the WSGI application, as gunicorn would make it; streamed bodies are read to the end."""
     path, _, query = url.partition("?")
     environ = {
+        **(headers or {}),
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": query,
@@ -355,6 +359,21 @@ def benchmark(app, endpoint: Endpoint, *, seconds: float, rounds: int) -> None:
     endpoint.results["baseline"] = summarise(baseline)
 
 
+def measure_response_cache(app, slug: str, *, seconds: float, rounds: int) -> dict:
+    """Off, miss, hit and 304 of the project list and a detail (bench/response_cache.py)."""
+    from bench import response_cache
+
+    print("... response cache", flush=True)
+    urls = {"project list, 50 rows": "/api/v1/projects/", "project detail": f"/api/v1/projects/{slug}/"}
+    measured = {}
+    for name, url in urls.items():
+        latencies = response_cache.measure(
+            lambda url, headers: call(app, url, keep_body=False, headers=headers), url, seconds=seconds, rounds=rounds
+        )
+        measured[name] = {variant: summarise(values) for variant, values in latencies.items()}
+    return {"backend": response_cache.backend(), "endpoints": measured}
+
+
 def read_status(field_name: str) -> int:
     """A line of /proc/self/status in kB (VmRSS: resident now; VmHWM: the peak since start or the last reset)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -533,7 +552,9 @@ def machine() -> str:
     return f"{cores} cores, {memory_kb / MB:.0f} GiB RAM, {platform.machine()}, Python {platform.python_version()}"
 
 
-def report(endpoints_run: list[Endpoint], memory: dict, targets: list[Target], args, server: str) -> str:
+def report(
+    endpoints_run: list[Endpoint], memory: dict, targets: list[Target], args, server: str, cache: dict | None = None
+) -> str:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines = [
         f"Benchmark of {datetime.date.today().isoformat()} on {machine()}, {server}; load average at the end {load}",
@@ -551,6 +572,23 @@ def report(endpoints_run: list[Endpoint], memory: dict, targets: list[Target], a
             f"{api['per_second'] / baseline['per_second']:.2f} | "
             f"{len(endpoint.results['api_queries'])} ({len(endpoint.results['baseline_queries'])}) |"
         )
+    if cache:
+        lines += [
+            "",
+            f"Response cache ({cache['backend']}): req/s of the same request with the cache off, as a miss, as a hit, "
+            "and as a 304 from the data version; hit ÷ miss and 304 ÷ miss in the same run.",
+            "",
+            "| endpoint | off req/s | miss req/s | hit req/s | 304 req/s | hit p99 ms | hit ÷ miss | 304 ÷ miss "
+            "| miss ÷ off |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, measured in cache["endpoints"].items():
+            rate = {variant: measured[variant]["per_second"] for variant in measured}
+            lines.append(
+                f"| {name} | {rate['off']:.0f} | {rate['miss']:.0f} | {rate['hit']:.0f} | {rate['304']:.0f} | "
+                f"{measured['hit']['p99_ms']:.2f} | {rate['hit'] / rate['miss']:.1f} | "
+                f"{rate['304'] / rate['miss']:.1f} | {rate['miss'] / rate['off']:.2f} |"
+            )
     lines += [
         "",
         "ratio = API req/s / baseline req/s (1.00 = as fast as the baseline).",
@@ -626,8 +664,9 @@ def main() -> int:
     csv_export = by_name["CSV export of all projects"]
     memory = {"api": measure_memory(csv_export.api[0]), "baseline": measure_memory(csv_export.baseline[0])}
     targets = evaluate(by_name, memory, list_small_queries)
+    cache = measure_response_cache(app, detail_slugs(1)[0], seconds=args.seconds, rounds=args.rounds)
     print()
-    print(report(run, memory, targets, args, server))
+    print(report(run, memory, targets, args, server, cache))
     if args.json:
         payload = {
             "date": datetime.date.today().isoformat(),
@@ -645,6 +684,7 @@ def main() -> int:
                 for endpoint in run
             },
             "csv_memory": memory,
+            "response_cache": cache,
             "targets": [target.__dict__ for target in targets],
         }
         args.json.write_text(json.dumps(payload, indent=2))

@@ -6,4 +6,9 @@ class RegistryConfig(AppConfig):
     verbose_name = "CPEC Project Registry"
 
     def ready(self):
-        from registry import cors  # noqa: F401  (connects the CORS policy)
+        from registry import (
+            cors,  # noqa: F401  (connects the CORS policy)
+            data_version,
+        )
+
+        data_version.connect()

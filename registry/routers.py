@@ -37,13 +37,20 @@ class ReplicaRouter:
 
 
 class ReplicaRoutingMiddleware:
-    """Lets read-only API requests (GET/HEAD/OPTIONS under /api/) read from a replica."""
+    """Lets read-only API requests (GET/HEAD/OPTIONS under /api/) read from a replica, but for the misses of the
+    response cache."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        eligible = request.method in SAFE_METHODS and request.path.startswith("/api/")
+        # A read the response cache will keep reads the primary (registry.response_cache): a lagging replica's rows
+        # would be kept under the version of a write they do not show.
+        eligible = (
+            request.method in SAFE_METHODS
+            and request.path.startswith("/api/")
+            and not getattr(request, "reads_primary", False)
+        )
         token = _read_from_replica.set(eligible)
         try:
             return self.get_response(request)

@@ -120,6 +120,9 @@ MIDDLEWARE = [
     "registry.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anonymous API reads kept in the cache under the data version (inside compression, CORS and the HTTP headers,
+    # which are per request; after authentication, which it needs to tell an editor from the public).
+    "registry.response_cache.ResponseCacheMiddleware",
     "registry.middleware.AdminLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -186,9 +189,10 @@ STORAGES = {
     },
 }
 
-# Cache: shared Redis when REDIS_URL is set (so throttling holds across workers), local memory otherwise.
-# Redis only holds throttling counters: short socket timeouts, so that a hanging server costs a fraction of a second
-# (redis-py's default is 5 s per call), after which the throttles fail open (registry.throttling).
+# Cache: shared Redis when REDIS_URL is set (so throttling, the data version and the response cache hold across
+# workers and servers), local memory otherwise. Redis holds nothing the registry cannot do without: short socket
+# timeouts, so that a hanging server costs a fraction of a second (redis-py's default is 5 s per call), after which
+# the throttles fail open and reads go uncached (registry.throttling).
 REDIS_URL = env_str("REDIS_URL")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
 CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 10)
@@ -239,6 +243,11 @@ CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
 CORS_PREFLIGHT_MAX_AGE = 600
 # How long any cache may keep an anonymous API read (Cache-Control: public, max-age); authenticated reads: never.
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 60)
+# How long the shared response cache (registry.response_cache) keeps an anonymous API read at most; 0 turns it off.
+# Every write makes kept answers stale at once (the data version, registry.data_version): this only bounds memory.
+RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 600)
+if RESPONSE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(f"RESPONSE_CACHE_SECONDS must be 0 (off) or more, got {RESPONSE_CACHE_SECONDS}.")
 
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",

@@ -35,7 +35,8 @@ class CacheOutage:
         retry = settings.CACHE_RETRY_SECONDS
         self.until = time.monotonic() + retry
         logger.warning(
-            "Cache unreachable (%s: %s): request throttling is off in this process; retrying in %s s.",
+            "Cache unreachable (%s: %s): request throttling and the response cache are off in this process; "
+            "retrying in %s s.",
             type(error).__name__,
             error,
             retry,
@@ -111,7 +112,24 @@ class FixedWindowThrottleMixin:
         return max(getattr(self, "reset", 1), 1)
 
 
-class AnonRateThrottle(FailOpenThrottleMixin, FixedWindowThrottleMixin, throttling.AnonRateThrottle):
+class CountOnceThrottleMixin:
+    """Count a request once though it is asked twice: the response cache (registry.response_cache) asks before it
+    serves a kept answer, and the view, on a miss, gets the same verdict."""
+
+    def allow_request(self, request, view):
+        django_request = getattr(request, "_request", request)
+        verdicts = django_request.__dict__.setdefault("throttle_verdicts", {})
+        if type(self) in verdicts:
+            allowed, self.reset = verdicts[type(self)]
+            return allowed
+        allowed = super().allow_request(request, view)
+        verdicts[type(self)] = (allowed, getattr(self, "reset", 1))
+        return allowed
+
+
+class AnonRateThrottle(
+    CountOnceThrottleMixin, FailOpenThrottleMixin, FixedWindowThrottleMixin, throttling.AnonRateThrottle
+):
     """DRF's anonymous-client throttle (``ANON_THROTTLE_RATE``), failing open."""
 
 

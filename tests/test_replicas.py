@@ -24,7 +24,8 @@ def _query_counts(call):
     return response, len(replica), len(primary)
 
 
-def test_replica_api_get_reads_from_replica(api, vocab, replica_reads):
+def test_replica_api_get_reads_from_replica(api, vocab, replica_reads, settings):
+    settings.RESPONSE_CACHE_SECONDS = 0
     factories.make_project(slug="karot-hydropower", corridor=vocab["corridors"]["green"])
 
     response, replica, primary = _query_counts(lambda: api.get("/api/v1/projects/"))
@@ -33,6 +34,31 @@ def test_replica_api_get_reads_from_replica(api, vocab, replica_reads):
     assert [item["slug"] for item in response.json()["results"]] == ["karot-hydropower"]
     assert replica > 0
     assert primary == 0
+
+
+def test_replica_editor_get_reads_from_replica(editor_api, vocab, replica_reads):
+    factories.make_project(slug="karot-hydropower", corridor=vocab["corridors"]["green"])
+
+    response, replica, primary = _query_counts(lambda: editor_api.get("/api/v1/projects/"))
+
+    assert response.status_code == 200
+    assert replica > 0
+    assert primary == 0
+
+
+def test_replica_response_cache_miss_reads_primary_and_hit_reads_nothing(api, vocab, replica_reads):
+    """What the response cache keeps under the data version is read from the primary: a lagging replica could
+    still show rows from before the write that made the version."""
+    factories.make_project(slug="karot-hydropower", corridor=vocab["corridors"]["green"])
+
+    miss, miss_replica, miss_primary = _query_counts(lambda: api.get("/api/v1/projects/"))
+    hit, hit_replica, hit_primary = _query_counts(lambda: api.get("/api/v1/projects/"))
+
+    assert (miss.status_code, hit.status_code) == (200, 200)
+    assert hit.content == miss.content
+    assert miss_replica == 0
+    assert miss_primary > 0
+    assert (hit_replica, hit_primary) == (0, 0)
 
 
 def test_replica_api_write_uses_primary_only(editor_api, vocab, replica_reads):

@@ -119,7 +119,9 @@ def test_anon_api_during_cache_outage_is_served_unthrottled_and_warns_once(
     warnings = outage_warnings(caplog)
     assert len(warnings) == 1
     assert warnings[0].startswith("Cache unreachable (")
-    assert warnings[0].endswith("): request throttling is off in this process; retrying in 10 s.")
+    assert warnings[0].endswith(
+        "): request throttling and the response cache are off in this process; retrying in 10 s."
+    )
 
 
 @pytest.mark.parametrize("outage", ["redis_refusing", "redis_hanging"])

@@ -191,8 +191,12 @@ class ConditionalMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         render_errors_as_json(self, response)
         if request.method in ("GET", "HEAD") and isinstance(response, Response) and response.status_code == 200:
-            response.render()
-            etag = etag_for(response.content)
+            # The response cache (registry.response_cache) hands anonymous reads an ETag made from the data version;
+            # other reads hash what they answer.
+            etag = getattr(request, "version_etag", None)
+            if etag is None:
+                response.render()
+                etag = etag_for(response.content)
             response["ETag"] = etag
             last_modified = self.last_modified()
             if last_modified is not None:

@@ -201,6 +201,7 @@ def test_ratelimit_absent_for_authenticated_editors(editor_api, registry, low_an
 
 def test_ratelimit_with_real_redis_is_one_round_trip(api, registry, low_anon_rate, settings, monkeypatch):
     settings.CACHES = {"default": real_redis_cache()}
+    settings.RESPONSE_CACHE_SECONDS = 0  # the throttle's own cost (the response cache's: test_response_cache.py)
     api.get("/api/v1/corridors/")  # connects (the connection's handshake is not the throttle's)
     sent = []
     original = redis.connection.AbstractConnection.send_packed_command
