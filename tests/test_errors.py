@@ -174,3 +174,18 @@ def test_schema_documents_the_database_outage_on_every_operation(api, db):
         operation["responses"]["503"]["description"] == "The database is unavailable: try again in a moment."
         for operation in operations
     )
+
+
+def test_schema_documents_the_too_long_request_line_on_every_operation(api, db):
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+
+    operations = [operation for methods in paths.values() for operation in methods.values()]
+    assert operations
+    assert all(
+        operation["responses"]["414"]
+        == {
+            "description": "The request line is over 8,190 bytes: send fewer or shorter query parameters (or split "
+            "the request)."
+        }
+        for operation in operations
+    )

@@ -25,6 +25,7 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
     "503": "The database is unavailable: try again in a moment.",
 }
+URI_TOO_LONG = "The request line is over 8,190 bytes: send fewer or shorter query parameters (or split the request)."
 # Every URL the registry stores or shows is a web address (the models' URL validators accept http and https only).
 WEB_URL_PATTERN = "^https?://"
 NO_NUL_PATTERN = "^[^\\x00]*$"
@@ -199,6 +200,8 @@ class RegistryAutoSchema(AutoSchema):
             codes.append("409")
         for code in codes:
             responses.setdefault(code, error_response(ERRORS[code]))
+        # Refused by the server before the registry sees it (gunicorn's limit_request_line), with a plain HTML body.
+        responses.setdefault("414", {"description": URI_TOO_LONG})
         return responses
 
     def _document_exports(self, content: dict) -> None:
