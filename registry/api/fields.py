@@ -101,6 +101,16 @@ READ_ONLY_REASONS = {
 READ_ONLY_DEFAULT = "It is computed by the registry."
 
 
+class RawLengthCharField(serializers.CharField):
+    """``max_length`` counts the characters as sent, as the schema's ``maxLength`` does: DRF trims surrounding
+    whitespace first, so a value over the limit only by its padding was accepted although the schema refuses it."""
+
+    def to_internal_value(self, data):
+        if self.max_length is not None and isinstance(data, str) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
 class RegistryModelSerializer(serializers.ModelSerializer):
     """Strict about write bodies, as the query strings are: an unknown field is a 400 naming it and listing the
     writable ones, a read-only field a 400 saying how it is set (never silently dropped), and a value of the wrong
@@ -110,6 +120,8 @@ class RegistryModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: OffsetDateTimeField,
+        models.CharField: RawLengthCharField,
+        models.TextField: RawLengthCharField,
     }
     # Field name -> how the field is set, for read-only fields that a client may try to write.
     read_only_reasons: dict[str, str] = {}

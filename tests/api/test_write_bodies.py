@@ -285,3 +285,12 @@ def test_chunked_body_over_the_limit_is_a_413(editor_token, settings):
 
     assert status == "413 Request Entity Too Large"
     assert json.loads(content) == {"detail": "The request body is too large: more than 100 bytes, the limit is 100."}
+
+
+def test_write_text_over_max_length_only_by_its_padding_is_400(editor_api, db):
+    body = {"code": "padded-unit", "name": "Padded unit", "level": "mechanism", "unit": "\r" + "*" * 100}
+
+    response = editor_api.post("/api/v1/indicators/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"unit": ["Ensure this field has no more than 100 characters."]}
