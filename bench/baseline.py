@@ -18,6 +18,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from rest_framework import generics, serializers
 
+from indicators.api.serializers import LIST_VALUES as OBSERVATION_LIST_VALUES
 from indicators.models import Observation
 from projects import choices
 from projects.api.serializers import PROJECT_LIST_FIELDS
@@ -378,24 +379,6 @@ def investment_stats(request):
     return json_response({"group_by": dimensions, "totals": totals, "groups": [group(row) for row in rows[1:]]})
 
 
-OBSERVATION_VALUES = [
-    "id",
-    "indicator__code",
-    "scope",
-    "province_id",
-    "corridor__code",
-    "project__slug",
-    "period_start",
-    "period_end",
-    "kind",
-    "value",
-    "source_id",
-    "note",
-    "quote",
-    "is_preferred",
-]
-
-
 def observation_list(request):
     """One page of observations in (period_start, id) order, like the API's cursor pages (without the cursor)."""
     queryset = Observation.objects.filter(~Q(scope="project") | Q(project__publication=PUBLISHED))
@@ -425,7 +408,7 @@ def observation_list(request):
             "is_preferred": row["is_preferred"],
             "url": f"{base_url}{row['id']}/",
         }
-        for row in queryset.order_by("period_start", "id").values(*OBSERVATION_VALUES)[:size]
+        for row in queryset.order_by("period_start", "id").values(*OBSERVATION_LIST_VALUES)[:size]
     ]
     return json_response({"results": results})
 
