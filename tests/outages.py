@@ -45,6 +45,9 @@ def silent_listener():
     try:
         yield server.getsockname()[1]
     finally:
+        # Closing a listening socket does not wake a thread blocked in accept() on Linux; shutting it down does.
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)
         server.close()
         thread.join(timeout=5)
         for connection in held:
