@@ -103,11 +103,11 @@ def screenshots(tmp_path) -> Path:
 
 @pytest.fixture
 def screenshot(screenshots):
-    """Save a full-page screenshot named ``name`` into ``screenshots``."""
+    """Save a screenshot named ``name`` into ``screenshots``: the full page, or what the viewport shows."""
 
-    def take(tab, name: str) -> Path:
+    def take(tab, name: str, *, full_page: bool = True) -> Path:
         path = screenshots / f"{name}.png"
-        tab.screenshot(path=str(path), full_page=True)
+        tab.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
