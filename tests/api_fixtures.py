@@ -12,7 +12,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from projects import choices
 from registry.throttling import cache_outage
-from tests import factories
+from tests import factories, snapshots
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +91,9 @@ def build_vocab() -> dict:
 
 
 @pytest.fixture
-def vocab(db):
+def vocab(db, request):
+    if "registry" in request.fixturenames:
+        return _vocab_and_registry(request)["vocab"]
     return build_vocab()
 
 
@@ -175,6 +177,18 @@ def build_registry(vocab: dict) -> dict:
     return {"karot": karot, "sahiwal": sahiwal, "ml1": ml1, "zone": zone, "draft": draft}
 
 
+def _build_vocab_and_registry() -> dict:
+    vocab = build_vocab()
+    return {"vocab": vocab, "registry": build_registry(vocab)}
+
+
+def _vocab_and_registry(request) -> dict:
+    """Built once per test process, restored as rows afterwards (tests/snapshots.py); one pair per test."""
+    if not hasattr(request.node, "_vocab_and_registry"):
+        request.node._vocab_and_registry = snapshots.built_or_restored("registry", _build_vocab_and_registry)
+    return request.node._vocab_and_registry
+
+
 @pytest.fixture
-def registry(vocab):
-    return build_registry(vocab)
+def registry(vocab, request):
+    return _vocab_and_registry(request)["registry"]

@@ -12,7 +12,7 @@ from rest_framework.test import APIRequestFactory
 from indicators.api.serializers import ObservationSerializer
 from indicators.models import Indicator, Observation
 from registry.api.renderers import dumps
-from tests import factories
+from tests import factories, snapshots
 
 
 def observe(indicator, value, start, end=None, *, scope="national", kind="actual", source=None, **subject):
@@ -48,6 +48,10 @@ def make_indicator(code, *, level="mechanism", dimension="industrial-upgrading",
 
 @pytest.fixture
 def indicators(registry, vocab):
+    return snapshots.built_or_restored("indicator-api", lambda: build_indicators(registry, vocab))
+
+
+def build_indicators(registry, vocab) -> dict:
     growth, green = vocab["corridors"]["growth"], vocab["corridors"]["green"]
     sez = make_indicator("approved-sez-count", name="Approved special economic zones", corridors=[growth])
     renewables = make_indicator(

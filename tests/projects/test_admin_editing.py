@@ -10,6 +10,7 @@ from django.utils import timezone
 from projects import choices
 from projects.models import ExternalIdentifier, InvestmentFigure, Participation, Project, StatusChange
 from registry.admin_versions import read_version
+from tests import snapshots
 from tests.admin_forms import BrowserForm
 from tests.factories import (
     CorridorFactory,
@@ -38,6 +39,10 @@ def change_url(project):
 
 @pytest.fixture
 def karot(db):
+    return snapshots.built_or_restored("admin-editing-karot", build_karot)
+
+
+def build_karot():
     project = make_project(
         slug="karot-hydropower",
         name="Karot Hydropower Project",
