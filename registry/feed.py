@@ -284,11 +284,12 @@ class _Pass:
             target = _BY_MODEL.get(field.related_model)
             if target is None:
                 continue
-            cited = set()
-            for row in rows:
-                if row is not None:
-                    cited |= _related_ids(row, field)
-            for target_pk in sorted(cited, key=str):
+            cited = [_related_ids(row, field) if row is not None else set() for row in rows]
+            if visibility_changed:
+                settling = set().union(*cited)
+            else:  # still as public as before: only a record it began or stopped citing may have changed
+                settling = set().union(*cited) - set.intersection(*cited)
+            for target_pk in sorted(settling, key=str):
                 self.settle(target, target_pk)
 
     def show_new_identifier(self, feed_model: FeedModel, pk) -> None:
