@@ -10,7 +10,7 @@ from simple_history.middleware import HistoryRequestMiddleware
 from indicators.models import Observation
 from projects import choices, services
 from projects.models import ExchangeRate, ExternalIdentifier, Project
-from tests import factories
+from tests import factories, snapshots
 
 D = datetime.date
 
@@ -100,3 +100,8 @@ def build_project(slug: str = "karot-hydropower", **fields) -> Project:
         value=Decimal("71.5"),
     )
     return Project.objects.get(pk=project.pk)
+
+
+def sample_project() -> Project:
+    """``build_project()``: built once per test process, restored as rows afterwards (tests/snapshots.py)."""
+    return snapshots.built_or_restored("safety-sample-project", build_project)

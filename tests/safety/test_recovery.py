@@ -19,7 +19,7 @@ from projects.models import (
     StatusChange,
 )
 from tests import factories
-from tests.safety.sample import add_external_id, build_project, run_as
+from tests.safety.sample import add_external_id, build_project, run_as, sample_project
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def restore_refused(history_id: int) -> list[str]:
 
 
 def test_deleted_projects_lists_a_deleted_project_with_when_and_who(editor_api):
-    project = build_project()
+    project = sample_project()
     history_id = delete(editor_api)
 
     deletion = Project.history.get(history_id=history_id)
@@ -114,7 +114,7 @@ def test_deleted_projects_are_newest_first_and_omit_live_and_restored_projects(e
 
 
 def test_deleted_projects_is_empty_when_nothing_was_deleted():
-    build_project()
+    sample_project()
 
     assert recovery.deleted_projects() == []
 
@@ -123,7 +123,7 @@ def test_deleted_projects_is_empty_when_nothing_was_deleted():
 
 
 def test_project_restore_brings_back_the_project_as_the_api_showed_it(editor_api):
-    project = build_project()
+    project = sample_project()
     before, lists_before = detail(editor_api), project_lists(editor_api)
     history_id = delete(editor_api)
 
@@ -136,7 +136,7 @@ def test_project_restore_brings_back_the_project_as_the_api_showed_it(editor_api
 
 
 def test_project_restore_recomputes_the_derived_fields(editor_api):
-    build_project()
+    sample_project()
     history_id = delete(editor_api)
     rate = ExchangeRate.objects.get(currency="PKR", year=2019)
     rate.usd_per_unit = Decimal("0.0050")  # corrected since the deletion: the converted figure follows it
@@ -157,7 +157,7 @@ def test_project_restore_recomputes_the_derived_fields(editor_api):
 
 
 def test_project_restore_is_recorded_in_history_as_made_by_the_restoring_user(editor, editor_api):
-    build_project()
+    sample_project()
     before_deletion = history_entries(editor_api)
     history_id = delete(editor_api)
 
@@ -203,7 +203,7 @@ def test_project_restore_of_a_draft_keeps_it_a_draft(api, editor_api):
 
 
 def test_project_restore_works_again_after_a_second_deletion(editor_api):
-    build_project()
+    sample_project()
     before = detail(editor_api)
     recovery.project_restore(history_id=delete(editor_api))
 
@@ -213,7 +213,7 @@ def test_project_restore_works_again_after_a_second_deletion(editor_api):
 
 
 def test_project_restore_after_a_bulk_delete_brings_back_each_project(editor_api):
-    build_project()
+    sample_project()
     build_project(slug="sahiwal-coal", name="Sahiwal Coal Power Plant")
     before = {slug: detail(editor_api, slug) for slug in (SLUG, "sahiwal-coal")}
     Project.objects.filter(slug__in=before).delete()  # as the admin's "Delete selected projects" does
@@ -225,7 +225,7 @@ def test_project_restore_after_a_bulk_delete_brings_back_each_project(editor_api
 
 
 def test_project_restore_leaves_out_a_row_removed_before_an_edit(editor_api):
-    project = build_project()
+    project = sample_project()
     sponsor_only = [{"organisation": Organisation.objects.get(slug="china-three-gorges"), "role": "sponsor"}]
     services.project_set_participants(project=project, participants=sponsor_only)
     factories.add_figure(project, choices.InvestmentKind.REALISED, "1600000000", as_of=datetime.date(2023, 1, 1))
@@ -238,7 +238,7 @@ def test_project_restore_leaves_out_a_row_removed_before_an_edit(editor_api):
 
 
 def test_project_restore_leaves_out_a_row_removed_just_before_without_an_edit(editor_api):
-    project = build_project()
+    project = sample_project()
     first = StatusChange.objects.filter(project=project).order_by("date").first()
     services.status_change_delete(status_change=first)  # the current status stays: the project is not touched
     before = detail(editor_api)
@@ -250,7 +250,7 @@ def test_project_restore_leaves_out_a_row_removed_just_before_without_an_edit(ed
 
 
 def test_project_deletion_records_share_one_batch_that_no_other_deletion_has(editor_api):
-    project = build_project()
+    project = sample_project()
     alone = StatusChange.objects.filter(project=project).order_by("date").first()
     alone_id = alone.pk
     services.status_change_delete(status_change=alone)
@@ -271,7 +271,7 @@ def test_project_deletion_records_share_one_batch_that_no_other_deletion_has(edi
 
 
 def test_project_restore_of_a_deletion_recorded_without_a_batch_leaves_out_a_row_removed_a_while_before(editor_api):
-    project = build_project()
+    project = sample_project()
     first = StatusChange.objects.filter(project=project).order_by("date").first()
     first_id = first.pk
     services.status_change_delete(status_change=first)
@@ -295,7 +295,7 @@ def test_project_restore_of_a_deletion_recorded_without_a_batch_leaves_out_a_row
 
 
 def test_project_restore_refuses_a_slug_taken_since(editor_api):
-    build_project()
+    sample_project()
     history_id = delete(editor_api)
     factories.make_project(slug=SLUG, name="Another Karot")
 
@@ -306,7 +306,7 @@ def test_project_restore_refuses_a_slug_taken_since(editor_api):
 
 
 def test_project_restore_refuses_when_a_cited_source_or_organisation_is_gone(editor_api):
-    project = build_project()
+    project = sample_project()
     cited = StatusChange.objects.filter(project=project).order_by("date").first()
     source = cited.source
     participation = Participation.objects.get(project=project, role="sponsor")
@@ -324,7 +324,7 @@ def test_project_restore_refuses_when_a_cited_source_or_organisation_is_gone(edi
 
 
 def test_project_restore_failing_half_way_stores_nothing(editor_api):
-    project = build_project()
+    project = sample_project()
     converted = InvestmentFigure.objects.get(project=project, currency="PKR")
     history_id = delete(editor_api)
     ExchangeRate.objects.get(currency="PKR", year=2019).delete()  # the figure can no longer be converted
@@ -340,7 +340,7 @@ def test_project_restore_failing_half_way_stores_nothing(editor_api):
 
 
 def test_project_restore_refuses_an_identifier_now_used_by_another_project(editor_api):
-    project = build_project()
+    project = sample_project()
     identifier = ExternalIdentifier.objects.get(project=project, scheme="gem")
     history_id = delete(editor_api)
     add_external_id(factories.make_project(slug="other"), "gem", identifier.value)
@@ -352,7 +352,7 @@ def test_project_restore_refuses_an_identifier_now_used_by_another_project(edito
 
 
 def test_project_restore_refuses_a_record_that_is_not_a_deletion(editor_api):
-    project = build_project()
+    project = sample_project()
     creation = Project.history.get(id=project.pk, history_type="+")
 
     for history_id in (creation.history_id, 10**9):
@@ -360,7 +360,7 @@ def test_project_restore_refuses_a_record_that_is_not_a_deletion(editor_api):
 
 
 def test_project_restore_refuses_a_project_restored_already(editor_api):
-    build_project()
+    sample_project()
     history_id = delete(editor_api)
     recovery.project_restore(history_id=history_id)
 
@@ -368,7 +368,7 @@ def test_project_restore_refuses_a_project_restored_already(editor_api):
 
 
 def test_project_restore_refuses_an_older_deletion_of_a_project_deleted_again(editor_api):
-    build_project()
+    sample_project()
     first = delete(editor_api)
     recovery.project_restore(history_id=first)
     delete(editor_api)
