@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from projects import choices
-from tests import factories
+from tests import factories, snapshots
 
 D = datetime.date
 
@@ -17,7 +17,11 @@ D = datetime.date
 @pytest.fixture
 def history(registry):
     """Ravi Dam: mou 2015-04-20, implementation 2017-03-01, operational 2021-07-15; announced 1000 (2015), revised to
-    1200 (2018), a preferred 1100 (2019); realised 600 (2019), 1250 (2022)."""
+    1200 (2018), a preferred 1100 (2019); realised 600 (2019), 1250 (2022). Built once per process, then restored."""
+    return snapshots.built_or_restored("as-of-history", lambda: build_history(registry))
+
+
+def build_history(registry):
     project = factories.make_project(slug="ravi-dam", name="Ravi Dam", corridor=registry["karot"].corridor)
     for status, date in [("mou", D(2015, 4, 20)), ("implementation", D(2017, 3, 1)), ("operational", D(2021, 7, 15))]:
         factories.add_status(project, status, date)
