@@ -71,6 +71,19 @@ def real_redis_cache() -> dict:
     return redis_cache(REAL_REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex}")
 
 
+def redis_commands_sent(monkeypatch) -> list:
+    """From now on, every command packet this process sends to Redis is appended to the returned list."""
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(connection, command, check_health=True):
+        sent.append(command)
+        return original(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
 # A database that is not there: a missing SQLite directory, and a PostgreSQL port nothing listens on.
 UNREACHABLE_DATABASES = {
     "sqlite-missing-file": "sqlite:////nonexistent-directory/registry.sqlite3",

@@ -5,12 +5,11 @@ import gzip
 
 import brotli
 import pytest
-import redis
 from django.utils.http import http_date
 
 from projects.models import Project
 from tests import factories
-from tests.outages import real_redis_cache
+from tests.outages import real_redis_cache, redis_commands_sent
 
 LIST = "/api/v1/projects/"
 KAROT = "/api/v1/projects/karot-hydropower/"
@@ -203,14 +202,7 @@ def test_ratelimit_with_real_redis_is_one_round_trip(api, registry, low_anon_rat
     settings.CACHES = {"default": real_redis_cache()}
     settings.RESPONSE_CACHE_SECONDS = 0  # the throttle's own cost (the response cache's: test_response_cache.py)
     api.get("/api/v1/corridors/")  # connects (the connection's handshake is not the throttle's)
-    sent = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(connection, command, check_health=True):
-        sent.append(command)
-        return original(connection, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    sent = redis_commands_sent(monkeypatch)
 
     response = api.get("/api/v1/corridors/")
 

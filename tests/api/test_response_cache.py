@@ -3,7 +3,6 @@
 import gzip
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.test import Client
 
@@ -13,7 +12,7 @@ from registry import data_version
 from registry.settings import redis_cache
 from tests import factories
 from tests.admin_forms import BrowserForm
-from tests.outages import closed_port, real_redis_cache
+from tests.outages import closed_port, real_redis_cache, redis_commands_sent
 
 LIST = "/api/v1/projects/"
 KAROT = "/api/v1/projects/karot-hydropower/"
@@ -324,14 +323,7 @@ def test_response_cache_write_during_outage_bumps_the_version_when_redis_is_back
 def test_response_cache_hit_with_real_redis_is_two_round_trips(api, registry, settings, monkeypatch):
     settings.CACHES = {"default": real_redis_cache()}
     api.get("/api/v1/corridors/")  # connects, and keeps the answer
-    sent = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(connection, command, check_health=True):
-        sent.append(command)
-        return original(connection, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    sent = redis_commands_sent(monkeypatch)
 
     response = api.get("/api/v1/corridors/")
 
