@@ -32,6 +32,7 @@ from projects.models import (
     Source,
     StatusChange,
     parse_partial_date,
+    project_is_stale,
 )
 from projects.visibility import visible_projects
 from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, json_type_name
@@ -564,18 +565,27 @@ class ProjectSerializer(RegistryModelSerializer):
         asked for (``fields=``) are built, so that what they do not need is neither read nor fetched."""
         return {name: LIST_VALUES[name](self, instance) for name in self.fields}
 
+    def row_representation(self, row: dict) -> dict:
+        """The list shape from a ``values()`` row (``projects.api.views.list_values``, relations attached by
+        ``attach_list_relations``): what ``to_representation`` gives for the project (tests/bench pins that both
+        are equal, byte for byte), without building a model instance and the corridor and sector it joins."""
+        return {name: ROW_VALUES[name](self, row) for name in self.fields}
+
     def typed(self, name: str, value):
         return None if value is None else self.fields[name].to_representation(value)
 
-    def project_url(self, instance) -> str:
+    def choice(self, name: str, value):
+        return self.fields[name].to_representation(value)
+
+    def project_url(self, slug: str) -> str:
         """The ``url`` field's value; reversed once per response, the slug put in place (it needs no quoting)."""
-        if not SLUG_VALIDATOR.regex.fullmatch(instance.slug):
-            return self.fields["url"].to_representation(instance)
+        if not SLUG_VALIDATOR.regex.fullmatch(slug):
+            return self.fields["url"].to_representation(SimpleNamespace(slug=slug))
         if self._url_around_slug is None:
             url = self.fields["url"].to_representation(SimpleNamespace(slug=URL_SLUG_MARKER))
             self._url_around_slug = url.split(URL_SLUG_MARKER)
         before, after = self._url_around_slug
-        return f"{before}{instance.slug}{after}"
+        return f"{before}{slug}{after}"
 
     def generic_representation(self, instance):
         """DRF's own field loop, for the detail and as the reference the list shape must equal."""
@@ -646,7 +656,7 @@ def _text(name: str):
 
 
 def _choice(name: str):
-    return lambda serializer, project: serializer.fields[name].to_representation(getattr(project, name)) or None
+    return lambda serializer, project: serializer.choice(name, getattr(project, name)) or None
 
 
 # How ProjectSerializer builds each field of the list shape from a project.
@@ -654,7 +664,7 @@ LIST_VALUES = {
     "slug": _text("slug"),
     "name": _text("name"),
     "summary": _text("summary"),
-    "phase": lambda serializer, project: serializer.fields["phase"].to_representation(project.phase),
+    "phase": lambda serializer, project: serializer.choice("phase", project.phase),
     "corridor": lambda serializer, project: project.corridor.code if project.corridor_id is not None else None,
     "pillars": lambda serializer, project: attached_codes(project, "pillar_codes", "pillars"),
     "sector": lambda serializer, project: project.sector.code,
@@ -674,9 +684,59 @@ LIST_VALUES = {
     "realisation_ratio": _stored("realisation_ratio"),
     "participants": _participants,
     "confidence": _choice("confidence"),
-    "publication": lambda serializer, project: serializer.fields["publication"].to_representation(project.publication),
+    "publication": lambda serializer, project: serializer.choice("publication", project.publication),
     "updated_at": _stored("updated_at"),
-    "url": lambda serializer, project: serializer.project_url(project),
+    "url": lambda serializer, project: serializer.project_url(project.slug),
+}
+
+
+def _row_participants(serializer, row: dict) -> list[dict]:
+    return [
+        {"organisation": slug, "name": name, "role": role, "note": note}
+        for slug, name, role, note in row["participant_rows"]
+    ]
+
+
+def _row_typed(name: str):
+    return lambda serializer, row: serializer.typed(name, row[name])
+
+
+def _row_choice(name: str):
+    return lambda serializer, row: serializer.choice(name, row[name]) or None
+
+
+def _row_column(column: str):
+    return lambda serializer, row: row[column]
+
+
+# How ProjectSerializer builds each field of the list shape from a values() row (LIST_VALUES, from an instance).
+ROW_VALUES = {
+    "slug": _row_column("slug"),
+    "name": _row_column("name"),
+    "summary": _row_column("summary"),
+    "phase": lambda serializer, row: serializer.choice("phase", row["phase"]),
+    "corridor": _row_column("corridor__code"),
+    "pillars": _row_column("pillar_codes"),
+    "sector": _row_column("sector__code"),
+    "status": _row_choice("status"),
+    "status_since": _row_typed("status_since"),
+    "is_stale": lambda serializer, row: project_is_stale(row["status"], row["status_since"], row.get("stale_on")),
+    "provinces": _row_column("province_codes"),
+    "place_name": _row_column("place_name"),
+    "latitude": _row_typed("latitude"),
+    "longitude": _row_typed("longitude"),
+    "capacity_value": _row_typed("capacity_value"),
+    "location_precision": _row_choice("location_precision"),
+    "capacity_unit": _row_choice("capacity_unit"),
+    "announced_usd": _row_typed("announced_usd"),
+    "committed_usd": _row_typed("committed_usd"),
+    "realised_usd": _row_typed("realised_usd"),
+    "realisation_ratio": _row_typed("realisation_ratio"),
+    "participants": _row_participants,
+    "confidence": _row_choice("confidence"),
+    "publication": lambda serializer, row: serializer.choice("publication", row["publication"]),
+    "updated_at": _row_typed("updated_at"),
+    "url": lambda serializer, row: serializer.project_url(row["slug"]),
 }
 
 
