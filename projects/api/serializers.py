@@ -4,8 +4,6 @@ Writes go through ``projects.services`` (or ``full_clean()`` for single-row reco
 rules as the admin; a broken rule is a 400 with the model's message.
 """
 
-from types import SimpleNamespace
-
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -569,21 +567,21 @@ class ProjectSerializer(RegistryModelSerializer):
         """The list shape from a ``values()`` row (``projects.api.views.list_values``, relations attached by
         ``attach_list_relations``): what ``to_representation`` gives for the project (tests/bench pins that both
         are equal, byte for byte), without building a model instance and the corridor and sector it joins."""
-        return {name: ROW_VALUES[name](self, row) for name in self.fields}
+        return {name: ROW_VALUES[name](self, row) for name in self.shown_field_names()}
 
     def typed(self, name: str, value):
-        return None if value is None else self.fields[name].to_representation(value)
+        return None if value is None else self.reading_fields()[name].to_representation(value)
 
     def choice(self, name: str, value):
-        return self.fields[name].to_representation(value)
+        return self.reading_fields()[name].to_representation(value)
 
     def project_url(self, slug: str) -> str:
         """The ``url`` field's value; reversed once per response, the slug put in place (it needs no quoting)."""
+        url_field, request = self.reading_fields()["url"], self.context.get("request")
         if not SLUG_VALIDATOR.regex.fullmatch(slug):
-            return self.fields["url"].to_representation(SimpleNamespace(slug=slug))
+            return url_field.url_for(slug, request)
         if self._url_around_slug is None:
-            url = self.fields["url"].to_representation(SimpleNamespace(slug=URL_SLUG_MARKER))
-            self._url_around_slug = url.split(URL_SLUG_MARKER)
+            self._url_around_slug = url_field.url_for(URL_SLUG_MARKER, request).split(URL_SLUG_MARKER)
         before, after = self._url_around_slug
         return f"{before}{slug}{after}"
 

@@ -23,8 +23,11 @@ class AbsoluteUrlField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, instance):
-        path = reverse(self.view_name, kwargs={self.lookup_field: getattr(instance, self.lookup_field)})
-        request = self.context.get("request")
+        return self.url_for(getattr(instance, self.lookup_field), self.context.get("request"))
+
+    def url_for(self, lookup_value, request) -> str:
+        """The URL of the record whose lookup field holds ``lookup_value``, absolute when there is a request."""
+        path = reverse(self.view_name, kwargs={self.lookup_field: lookup_value})
         return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -134,6 +137,26 @@ class RegistryModelSerializer(serializers.ModelSerializer):
         if wanted and self.is_root_record():
             fields = {name: fields[name] for name in wanted if name in fields}
         return fields
+
+    @classmethod
+    def reading_fields(cls) -> dict[str, serializers.Field]:
+        """Every field of the serializer, built once per process, for the paths that build a list's rows directly
+        (``row_representation``): they type values with these field objects' ``to_representation``, which reads no
+        request or instance state, instead of building all the fields again for each response (a ModelSerializer
+        derives its fields from the model on every instance: about a millisecond a response)."""
+        fields = cls.__dict__.get("_reading_fields")
+        if fields is None:
+            fields = cls._reading_fields = dict(cls().fields)
+        return fields
+
+    def shown_field_names(self) -> list[str]:
+        """The names of ``fields`` (every field, or those asked for with ``fields=``, in that order), without
+        building the fields."""
+        every = self.reading_fields()
+        wanted = self.context.get("fields")
+        if wanted and self.is_root_record():
+            return [name for name in wanted if name in every]
+        return list(every)
 
     def is_root_record(self) -> bool:
         parent = self.parent
