@@ -33,7 +33,13 @@ from projects.models import (
     project_is_stale,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, json_type_name
+from registry.api.fields import (
+    AbsoluteUrlField,
+    ContextFreeRepresentation,
+    RegistryModelSerializer,
+    ValidatedModelSerializer,
+    json_type_name,
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -101,7 +107,7 @@ class ProvinceSerializer(RegistryModelSerializer):
         fields = ["code", "name", "project_count"]
 
 
-class SourceSerializer(ValidatedModelSerializer):
+class SourceSerializer(ContextFreeRepresentation, ValidatedModelSerializer):
     class Meta:
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
@@ -124,13 +130,13 @@ class SourceReferenceField(serializers.PrimaryKeyRelatedField):
         return False
 
     def to_representation(self, value):
-        return SourceSerializer(value).data
+        return SourceSerializer.shared().to_representation(value)
 
 
 # --- project parts --------------------------------------------------------------------------------------------
 
 
-class ParticipantSerializer(RegistryModelSerializer):
+class ParticipantSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     organisation = serializers.SlugRelatedField(
         slug_field="slug", queryset=Organisation.objects.all(), help_text="Organisation slug."
     )
@@ -144,7 +150,7 @@ class ParticipantSerializer(RegistryModelSerializer):
         validators = []  # uniqueness is checked over the whole list in ProjectSerializer
 
 
-class ExternalIdentifierSerializer(RegistryModelSerializer):
+class ExternalIdentifierSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     class Meta:
         model = ExternalIdentifier
         fields = ["scheme", "value", "url", "quote"]
@@ -240,7 +246,7 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
         return services.investment_figure_update(investment=instance, **validated_data)
 
 
-class StatusHistoryEntrySerializer(RegistryModelSerializer):
+class StatusHistoryEntrySerializer(ContextFreeRepresentation, RegistryModelSerializer):
     source = SourceSerializer(read_only=True)
 
     class Meta:
@@ -738,7 +744,7 @@ ROW_VALUES = {
 }
 
 
-class ProjectEventSerializer(RegistryModelSerializer):
+class ProjectEventSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     """A governance event as a project's record shows it: the event, and what it did for the project."""
 
     event = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The event's slug.")
