@@ -1,5 +1,6 @@
-"""Where a request's time goes: pyinstrument over many in-process requests to one list, one detail and one
-observation page, on the benchmark's synthetic data, with the production settings (bench.settings).
+"""Where a request's time goes: pyinstrument over many in-process requests to one list, one detail, one
+observation page and one statistics request, on the benchmark's synthetic data, with the production settings
+(bench.settings).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpec_bench .venv/bin/python bench/profile.py [--requests 300]
 
@@ -23,6 +24,7 @@ def endpoints(slug: str) -> dict[str, str]:
         "project list (filtered, 50 rows)": f"/api/v1/projects/?{PROJECT_FILTER}",
         "project detail": f"/api/v1/projects/{slug}/",
         "observation list (50 rows)": f"/api/v1/observations/?{OBSERVATION_FILTER}",
+        "stats/investment?group_by=corridor,status": "/api/v1/stats/investment/?group_by=corridor,status",
     }
 
 

@@ -233,6 +233,12 @@ class ProjectQuerySet(BatchedDeletionQuerySet):
         return self.exclude(stale_condition(today))
 
 
+def project_is_stale(status: str, status_since: datetime.date | None, today: datetime.date | None = None) -> bool:
+    """Whether a project with this status, reached on ``status_since``, is stale on ``today`` (default: the real
+    today): what ``stale_condition`` selects, for one project's values."""
+    return status in choices.STALE_STATUSES and status_since is not None and status_since < stale_cutoff(today)
+
+
 def stale_condition(today: datetime.date | None = None, *, status: str = "status", since: str = "status_since") -> Q:
     """Stale on ``today`` (default: the real today), over the given status columns (or their as-of annotations)."""
     return Q(**{f"{status}__in": choices.STALE_STATUSES, f"{since}__lt": stale_cutoff(today)})
@@ -396,11 +402,7 @@ class Project(BatchedDeletion):
     @property
     def is_stale(self) -> bool:
         """Stale today, or on ``stale_on`` when the project is read as of a date (``projects.as_of``)."""
-        return (
-            self.status in choices.STALE_STATUSES
-            and self.status_since is not None
-            and (self.status_since < stale_cutoff(getattr(self, "stale_on", None)))
-        )
+        return project_is_stale(self.status, self.status_since, getattr(self, "stale_on", None))
 
     @property
     def is_published(self) -> bool:

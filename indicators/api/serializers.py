@@ -1,7 +1,5 @@
 """Serializers of the indicators API: indicators by code, observations with their subject by public identifier."""
 
-from types import SimpleNamespace
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -148,15 +146,15 @@ class ObservationSerializer(RegistryModelSerializer):
         """What ``to_representation`` gives for the observation, from its ``values(*LIST_VALUES)`` row: the list
         reads rows without building model instances (tests/indicators/test_api.py pins that both are equal). Only
         the fields asked for (``fields=``), typed by DRF's own field objects."""
-        return {name: ROW_VALUES[name](self, row) for name in self.fields}
+        return {name: ROW_VALUES[name](self, row) for name in self.shown_field_names()}
 
     def typed(self, name: str, value):
-        return None if value is None else self.fields[name].to_representation(value)
+        return None if value is None else self.reading_fields()[name].to_representation(value)
 
     def observation_url(self, pk: int) -> str:
         """The ``url`` field's value; reversed once per response, the id put in place."""
         if self._url_around_id is None:
-            url = self.fields["url"].to_representation(SimpleNamespace(pk=URL_ID_MARKER))
+            url = self.reading_fields()["url"].url_for(URL_ID_MARKER, self.context.get("request"))
             self._url_around_id = url.split(URL_ID_MARKER)
         before, after = self._url_around_id
         return f"{before}{pk}{after}"

@@ -68,7 +68,7 @@ class StatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generic
     def filtered(self):
         """The filterset over the visible projects, validated (a 400 naming each bad parameter)."""
         filterset = self.filterset_class(
-            data=self.request.query_params, queryset=self.get_queryset(), request=self.request
+            data=self.request.query_params, queryset=self.get_queryset(), request=self.request, given_only=True
         )
         if not filterset.is_valid():
             raise form_errors(filterset.errors)

@@ -4,8 +4,6 @@ Writes go through ``projects.services`` (or ``full_clean()`` for single-row reco
 rules as the admin; a broken rule is a 400 with the model's message.
 """
 
-from types import SimpleNamespace
-
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -32,9 +30,16 @@ from projects.models import (
     Source,
     StatusChange,
     parse_partial_date,
+    project_is_stale,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, json_type_name
+from registry.api.fields import (
+    AbsoluteUrlField,
+    ContextFreeRepresentation,
+    RegistryModelSerializer,
+    ValidatedModelSerializer,
+    json_type_name,
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -102,7 +107,7 @@ class ProvinceSerializer(RegistryModelSerializer):
         fields = ["code", "name", "project_count"]
 
 
-class SourceSerializer(ValidatedModelSerializer):
+class SourceSerializer(ContextFreeRepresentation, ValidatedModelSerializer):
     class Meta:
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
@@ -125,13 +130,13 @@ class SourceReferenceField(serializers.PrimaryKeyRelatedField):
         return False
 
     def to_representation(self, value):
-        return SourceSerializer(value).data
+        return SourceSerializer.shared().to_representation(value)
 
 
 # --- project parts --------------------------------------------------------------------------------------------
 
 
-class ParticipantSerializer(RegistryModelSerializer):
+class ParticipantSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     organisation = serializers.SlugRelatedField(
         slug_field="slug", queryset=Organisation.objects.all(), help_text="Organisation slug."
     )
@@ -145,7 +150,7 @@ class ParticipantSerializer(RegistryModelSerializer):
         validators = []  # uniqueness is checked over the whole list in ProjectSerializer
 
 
-class ExternalIdentifierSerializer(RegistryModelSerializer):
+class ExternalIdentifierSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     class Meta:
         model = ExternalIdentifier
         fields = ["scheme", "value", "url", "quote"]
@@ -241,7 +246,7 @@ class InvestmentFigureSerializer(VisibleProjectFieldMixin, RegistryModelSerializ
         return services.investment_figure_update(investment=instance, **validated_data)
 
 
-class StatusHistoryEntrySerializer(RegistryModelSerializer):
+class StatusHistoryEntrySerializer(ContextFreeRepresentation, RegistryModelSerializer):
     source = SourceSerializer(read_only=True)
 
     class Meta:
@@ -564,18 +569,27 @@ class ProjectSerializer(RegistryModelSerializer):
         asked for (``fields=``) are built, so that what they do not need is neither read nor fetched."""
         return {name: LIST_VALUES[name](self, instance) for name in self.fields}
 
-    def typed(self, name: str, value):
-        return None if value is None else self.fields[name].to_representation(value)
+    def row_representation(self, row: dict) -> dict:
+        """The list shape from a ``values()`` row (``projects.api.views.list_values``, relations attached by
+        ``attach_list_relations``): what ``to_representation`` gives for the project (tests/bench pins that both
+        are equal, byte for byte), without building a model instance and the corridor and sector it joins."""
+        return {name: ROW_VALUES[name](self, row) for name in self.shown_field_names()}
 
-    def project_url(self, instance) -> str:
+    def typed(self, name: str, value):
+        return None if value is None else self.reading_fields()[name].to_representation(value)
+
+    def choice(self, name: str, value):
+        return self.reading_fields()[name].to_representation(value)
+
+    def project_url(self, slug: str) -> str:
         """The ``url`` field's value; reversed once per response, the slug put in place (it needs no quoting)."""
-        if not SLUG_VALIDATOR.regex.fullmatch(instance.slug):
-            return self.fields["url"].to_representation(instance)
+        url_field, request = self.reading_fields()["url"], self.context.get("request")
+        if not SLUG_VALIDATOR.regex.fullmatch(slug):
+            return url_field.url_for(slug, request)
         if self._url_around_slug is None:
-            url = self.fields["url"].to_representation(SimpleNamespace(slug=URL_SLUG_MARKER))
-            self._url_around_slug = url.split(URL_SLUG_MARKER)
+            self._url_around_slug = url_field.url_for(URL_SLUG_MARKER, request).split(URL_SLUG_MARKER)
         before, after = self._url_around_slug
-        return f"{before}{instance.slug}{after}"
+        return f"{before}{slug}{after}"
 
     def generic_representation(self, instance):
         """DRF's own field loop, for the detail and as the reference the list shape must equal."""
@@ -646,7 +660,7 @@ def _text(name: str):
 
 
 def _choice(name: str):
-    return lambda serializer, project: serializer.fields[name].to_representation(getattr(project, name)) or None
+    return lambda serializer, project: serializer.choice(name, getattr(project, name)) or None
 
 
 # How ProjectSerializer builds each field of the list shape from a project.
@@ -654,7 +668,7 @@ LIST_VALUES = {
     "slug": _text("slug"),
     "name": _text("name"),
     "summary": _text("summary"),
-    "phase": lambda serializer, project: serializer.fields["phase"].to_representation(project.phase),
+    "phase": lambda serializer, project: serializer.choice("phase", project.phase),
     "corridor": lambda serializer, project: project.corridor.code if project.corridor_id is not None else None,
     "pillars": lambda serializer, project: attached_codes(project, "pillar_codes", "pillars"),
     "sector": lambda serializer, project: project.sector.code,
@@ -674,13 +688,63 @@ LIST_VALUES = {
     "realisation_ratio": _stored("realisation_ratio"),
     "participants": _participants,
     "confidence": _choice("confidence"),
-    "publication": lambda serializer, project: serializer.fields["publication"].to_representation(project.publication),
+    "publication": lambda serializer, project: serializer.choice("publication", project.publication),
     "updated_at": _stored("updated_at"),
-    "url": lambda serializer, project: serializer.project_url(project),
+    "url": lambda serializer, project: serializer.project_url(project.slug),
 }
 
 
-class ProjectEventSerializer(RegistryModelSerializer):
+def _row_participants(serializer, row: dict) -> list[dict]:
+    return [
+        {"organisation": slug, "name": name, "role": role, "note": note}
+        for slug, name, role, note in row["participant_rows"]
+    ]
+
+
+def _row_typed(name: str):
+    return lambda serializer, row: serializer.typed(name, row[name])
+
+
+def _row_choice(name: str):
+    return lambda serializer, row: serializer.choice(name, row[name]) or None
+
+
+def _row_column(column: str):
+    return lambda serializer, row: row[column]
+
+
+# How ProjectSerializer builds each field of the list shape from a values() row (LIST_VALUES, from an instance).
+ROW_VALUES = {
+    "slug": _row_column("slug"),
+    "name": _row_column("name"),
+    "summary": _row_column("summary"),
+    "phase": lambda serializer, row: serializer.choice("phase", row["phase"]),
+    "corridor": _row_column("corridor__code"),
+    "pillars": _row_column("pillar_codes"),
+    "sector": _row_column("sector__code"),
+    "status": _row_choice("status"),
+    "status_since": _row_typed("status_since"),
+    "is_stale": lambda serializer, row: project_is_stale(row["status"], row["status_since"], row.get("stale_on")),
+    "provinces": _row_column("province_codes"),
+    "place_name": _row_column("place_name"),
+    "latitude": _row_typed("latitude"),
+    "longitude": _row_typed("longitude"),
+    "capacity_value": _row_typed("capacity_value"),
+    "location_precision": _row_choice("location_precision"),
+    "capacity_unit": _row_choice("capacity_unit"),
+    "announced_usd": _row_typed("announced_usd"),
+    "committed_usd": _row_typed("committed_usd"),
+    "realised_usd": _row_typed("realised_usd"),
+    "realisation_ratio": _row_typed("realisation_ratio"),
+    "participants": _row_participants,
+    "confidence": _row_choice("confidence"),
+    "publication": lambda serializer, row: serializer.choice("publication", row["publication"]),
+    "updated_at": _row_typed("updated_at"),
+    "url": lambda serializer, row: serializer.project_url(row["slug"]),
+}
+
+
+class ProjectEventSerializer(ContextFreeRepresentation, RegistryModelSerializer):
     """A governance event as a project's record shows it: the event, and what it did for the project."""
 
     event = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The event's slug.")

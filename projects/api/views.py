@@ -1,6 +1,7 @@
 """Viewsets of the projects API (API.md: Endpoints). Visibility comes from ``projects.visibility`` only."""
 
 import datetime
+from itertools import islice
 
 from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -8,7 +9,8 @@ from rest_framework.decorators import action
 
 from projects import rules, services
 from projects.api import serializers
-from projects.as_of import apply_as_of
+from projects.api.serializers import PROJECT_LIST_FIELDS
+from projects.as_of import AS_OF_FIELDS, apply_as_of
 from projects.filtersets import (
     EventFilterSet,
     ExchangeRateFilterSet,
@@ -34,10 +36,12 @@ from projects.models import (
     Source,
     StatusChange,
 )
+from projects.services import realisation_ratio
 from projects.visibility import visible_children, visible_organisations, visible_projects, visible_sources
 from registry import feed
 from registry.api.changes import ChangeEntrySerializer
 from registry.api.pagination import PageNumberPagination, PageOrCursorPagination
+from registry.api.renderers import EXPORT_CHUNK_SIZE, EXPORT_FORMATS
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
 PUBLISHED = rules.published("projects")
@@ -45,55 +49,65 @@ PARTICIPANT_ORDER = ("role", "organisation__slug")
 
 
 LIST_RELATIONS = ("pillars", "provinces", "participants")
-# The columns each field of the list shape reads (besides the id), so that `fields=` fetches only those.
+# The values() columns each field of the list shape reads (besides the id and slug), so that `fields=` fetches only
+# those; the relations are attached per page or export chunk (attach_list_relations).
 LIST_COLUMNS = {
     "corridor": ("corridor__code",),
     "sector": ("sector__code",),
     "is_stale": ("status", "status_since"),
-    "url": ("slug",),
+    "url": (),
     **dict.fromkeys(LIST_RELATIONS, ()),
 }
 
 
-def attach_list_relations(projects: list[Project], wanted=LIST_RELATIONS) -> list[Project]:
-    """Give each project the codes and participants the list shape shows, as plain lists, in a query each (only
-    for the ``wanted`` ones).
+def list_values(queryset, wanted: list[str] | None, on: datetime.date | None):
+    """The list's (filtered) queryset as ``values()`` rows of the columns the wanted fields read (all fields when
+    None), with the derived fields' as-of annotations when the registry is read as of ``on``
+    (``ProjectSerializer.row_representation`` reads the rows)."""
+    columns = {"id": None, "slug": None}  # a dict keeps the order: the same SQL for the same request
+    for name in PROJECT_LIST_FIELDS if wanted is None else wanted:
+        columns.update(dict.fromkeys(LIST_COLUMNS.get(name, (name,))))
+    if on is not None:
+        columns.update(dict.fromkeys(AS_OF_FIELDS.values()))
+    return queryset.values(*columns)
+
+
+def apply_as_of_to_row(row: dict, on: datetime.date) -> None:
+    """``projects.as_of.apply_as_of`` for a values() row: the derived fields as of ``on``, staleness judged then."""
+    for name, annotation in AS_OF_FIELDS.items():
+        value = row.pop(annotation)
+        if name != "realisation_ratio":
+            row[name] = "" if name == "status" and value is None else value
+    row["realisation_ratio"] = realisation_ratio(row["announced_usd"], row["realised_usd"])
+    row["stale_on"] = on
+
+
+def attach_list_relations(rows: list[dict], wanted=LIST_RELATIONS) -> list[dict]:
+    """Give each row the codes and participants the list shape shows (``pillar_codes``, ``province_codes``,
+    ``participant_rows``), as plain lists, in a query each (only for the ``wanted`` ones).
 
     This is what ``prefetch_related`` would fetch, without the queryset and model instances it builds per project and
-    relation, which cost more than the rest of a page or an export (``ProjectSerializer`` reads these lists).
+    relation, which cost more than the rest of a page or an export.
     """
-    by_id = {project.pk: project for project in projects}
-    for project in projects:
-        project.pillar_codes, project.province_codes, project.participant_rows = [], [], []
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["pillar_codes"], row["province_codes"], row["participant_rows"] = [], [], []
     if not by_id:
-        return projects
+        return rows
     if "pillars" in wanted:
         pillars = Project.pillars.through.objects.filter(project_id__in=by_id).order_by("pillar__code")
         for project_id, code in pillars.values_list("project_id", "pillar__code"):
-            by_id[project_id].pillar_codes.append(code)
+            by_id[project_id]["pillar_codes"].append(code)
     if "provinces" in wanted:
         provinces = Project.provinces.through.objects.filter(project_id__in=by_id).order_by("province_id")
         for project_id, code in provinces.values_list("project_id", "province_id"):
-            by_id[project_id].province_codes.append(code)
+            by_id[project_id]["province_codes"].append(code)
     if "participants" in wanted:
         participations = Participation.objects.filter(project_id__in=by_id).order_by(*PARTICIPANT_ORDER)
         columns = ("project_id", "organisation__slug", "organisation__name", "role", "note")
         for project_id, *participant in participations.values_list(*columns):
-            by_id[project_id].participant_rows.append(tuple(participant))
-    return projects
-
-
-def only_list_columns(queryset, wanted: list[str] | None):
-    """The list's queryset reading only the columns (and joining only the vocabularies) the wanted fields need."""
-    if wanted is None:
-        return queryset.select_related("corridor", "sector")
-    columns = {"id", "slug"}
-    for name in wanted:
-        columns.update(LIST_COLUMNS.get(name, (name,)))
-    related = [name for name in ("corridor", "sector") if name in wanted]
-    if related:  # select_related() without names would join every relation
-        queryset = queryset.select_related(*related)
-    return queryset.only(*columns)
+            by_id[project_id]["participant_rows"].append(tuple(participant))
+    return rows
 
 
 @extend_schema_view(
@@ -319,8 +333,8 @@ class ProjectViewSet(RegistryModelViewSet):
     def get_queryset(self):
         if self.action == "history":
             return visible_projects(self.request.user)  # the history needs the project's id only
-        if self.action == "list":  # pages and export chunks get their relations from prepare_rows()
-            return only_list_columns(visible_projects(self.request.user), self.requested_fields())
+        if self.action == "list":  # read as values() rows (list_values); relations come from prepare_rows()
+            return visible_projects(self.request.user)
         queryset = visible_projects(self.request.user).select_related("corridor", "sector")
         on = self.as_of()
         status_changes = StatusChange.objects.select_related("source").order_by("date", "id")
@@ -363,13 +377,32 @@ class ProjectViewSet(RegistryModelViewSet):
             return serializers.ProjectSerializer
         return serializers.ProjectDetailSerializer
 
-    def prepare_rows(self, instances):
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", "json") in EXPORT_FORMATS:
+            return super().list(request, *args, **kwargs)  # export_rows reads values() rows too
+        # A page is only read: values() rows (list_values), no model instances for the projects, their corridor and
+        # sector.
+        page = self.paginate_queryset(self.list_rows(self.filter_queryset(self.get_queryset())))
+        serializer = self.get_serializer()
+        return self.get_paginated_response([serializer.row_representation(row) for row in page])
+
+    def list_rows(self, queryset):
+        return list_values(queryset, self.requested_fields(), self.as_of())
+
+    def export_rows(self, queryset):
+        serializer = self.get_export_serializer_class()(context=self.get_serializer_context())
+        rows = self.list_rows(queryset).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        while batch := list(islice(rows, EXPORT_CHUNK_SIZE)):
+            for row in self.prepare_rows(batch):
+                yield serializer.row_representation(row)
+
+    def prepare_rows(self, rows):
         on = self.as_of()
         if on is not None:
-            for project in instances:
-                apply_as_of(project, on)
+            for row in rows:
+                apply_as_of_to_row(row, on)
         wanted = self.requested_fields()
-        return attach_list_relations(instances, LIST_RELATIONS if wanted is None else wanted)
+        return attach_list_relations(rows, LIST_RELATIONS if wanted is None else wanted)
 
     def csv_row(self, row):
         if "participants" in row:

@@ -23,8 +23,11 @@ class AbsoluteUrlField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, instance):
-        path = reverse(self.view_name, kwargs={self.lookup_field: getattr(instance, self.lookup_field)})
-        request = self.context.get("request")
+        return self.url_for(getattr(instance, self.lookup_field), self.context.get("request"))
+
+    def url_for(self, lookup_value, request) -> str:
+        """The URL of the record whose lookup field holds ``lookup_value``, absolute when there is a request."""
+        path = reverse(self.view_name, kwargs={self.lookup_field: lookup_value})
         return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -135,6 +138,31 @@ class RegistryModelSerializer(serializers.ModelSerializer):
             fields = {name: fields[name] for name in wanted if name in fields}
         return fields
 
+    @classmethod
+    def shared(cls):
+        """One unbound instance of the serializer per class and process, without context, whose fields are built
+        once (a ModelSerializer derives its fields from the model on every instance: about a millisecond each)."""
+        instance = cls.__dict__.get("_shared")
+        if instance is None:
+            instance = cls._shared = cls()
+        return instance
+
+    @classmethod
+    def reading_fields(cls) -> dict[str, serializers.Field]:
+        """Every field of the serializer, built once per process, for the paths that build a list's rows directly
+        (``row_representation``): they type values with these field objects' ``to_representation``, which reads no
+        request or instance state, instead of building all the fields again for each response."""
+        return cls.shared().fields
+
+    def shown_field_names(self) -> list[str]:
+        """The names of ``fields`` (every field, or those asked for with ``fields=``, in that order), without
+        building the fields."""
+        every = self.reading_fields()
+        wanted = self.context.get("fields")
+        if wanted and self.is_root_record():
+            return [name for name in wanted if name in every]
+        return list(every)
+
     def is_root_record(self) -> bool:
         parent = self.parent
         return parent is None or (isinstance(parent, serializers.ListSerializer) and parent.parent is None)
@@ -181,6 +209,20 @@ class RegistryModelSerializer(serializers.ModelSerializer):
                 reason = self.read_only_reasons.get(name) or READ_ONLY_REASONS.get(name, READ_ONLY_DEFAULT)
                 errors[name] = [f"This field is read-only. {reason}"]
         return errors
+
+
+class ContextFreeRepresentation:
+    """For a ``RegistryModelSerializer`` whose output reads nothing from the request or the context (no URL, no
+    per-user field): it represents a record through its ``shared()`` instance, whose fields are built once per
+    process, instead of building its own for each response, or for each record where a field serializes one record at
+    a time (a project's sources). Only reads: validation and writes use the instance's own fields. A record shown on
+    its own with ``fields=`` keeps its own fields (they depend on the request)."""
+
+    def to_representation(self, instance):
+        shared = self.shared()
+        if self is shared or (self.context.get("fields") and self.is_root_record()):
+            return super().to_representation(instance)
+        return shared.to_representation(instance)
 
 
 class ValidatedModelSerializer(RegistryModelSerializer):

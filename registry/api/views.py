@@ -49,9 +49,13 @@ class FilterBackend(DjangoFilterBackend):
             # One record, or a write: the list's filters do not apply (the strict check has refused them), so no
             # filterset is built; a detail's own parameters (a project read as of a date) still go through it.
             return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return queryset
+        kwargs = self.get_filterset_kwargs(request, queryset, view)
+        if issubclass(filterset_class, filters.RegistryFilterSet):
+            kwargs["given_only"] = True  # only the filters of the given parameters (RegistryFilterSet.__init__)
+        filterset = filterset_class(**kwargs)
         if not filterset.is_valid():
             raise form_errors(filterset.errors)
         return filterset.qs

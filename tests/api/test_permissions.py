@@ -6,11 +6,13 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from knox.models import AuthToken
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from projects.models import Organisation, Source
+from registry.api.permissions import ModelPermissionsOrAnonReadOnly
 from tests import factories
 from tests.api.endpoint_cases import NO_PERMISSION, history_rows
 from tests.api_fixtures import token_client
@@ -260,3 +262,33 @@ def test_session_of_user_without_permission_is_403_even_with_csrf(registry):
     assert response.status_code == 403
     assert response.json() == {"detail": "You do not have permission to perform this action."}
     assert Source.objects.count() == before
+
+
+class QuerysetlessView:
+    """A view whose queryset must not be needed to judge the request."""
+
+    def get_queryset(self):
+        raise AssertionError("the queryset was built")
+
+
+@pytest.mark.parametrize("method", ["get", "head", "options"])
+def test_default_permission_judges_a_read_without_building_the_views_queryset(db, method):
+    request = Request(getattr(APIRequestFactory(), method)("/api/v1/projects/"))
+    request.user = AnonymousUser()
+
+    allowed = ModelPermissionsOrAnonReadOnly().has_permission(request, QuerysetlessView())
+
+    assert allowed is True
+
+
+def test_default_permission_still_refuses_a_write_without_the_model_permission(db):
+    request = Request(APIRequestFactory().post("/api/v1/organisations/"))
+    request.user = User.objects.create_user(username="reader-only", password="x-reader-only-password")
+
+    class OrganisationView:
+        def get_queryset(self):
+            return Organisation.objects.all()
+
+    allowed = ModelPermissionsOrAnonReadOnly().has_permission(request, OrganisationView())
+
+    assert allowed is False

@@ -8,9 +8,11 @@ Each test compares all its queries at once, so that a failure shows every query 
 import datetime
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
 from projects import choices, services
+from projects.filtersets import ProjectFilterSet
 from projects.models import Project
 from tests import factories
 
@@ -748,3 +750,45 @@ def test_sector_filter_parent(api, vocab):
     }
 
     assert results(api, cases, "/api/v1/sectors/", rows=codes("code")) == cases
+
+
+# --- the filters a request builds -------------------------------------------------------------------------------
+
+
+def test_project_filterset_given_only_builds_the_given_filters_and_the_default_ordering(registry):
+    data = QueryDict("status=operational&corridor=green")
+
+    filterset = ProjectFilterSet(data=data, queryset=Project.objects.all(), given_only=True)
+
+    assert list(filterset.filters) == ["corridor", "status", "ordering"]
+    assert list(filterset.form.fields) == ["corridor", "status", "ordering"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=operational,implementation",
+        "corridor=green&ordering=-announced_usd",
+        "organisation=china-three-gorges&role=sponsor",
+        "role=sponsor",
+        "as_of=2019-01-01&include_future=true&ordering=status_since",
+        "is_stale=false&has_location=true&search=power",
+    ],
+)
+def test_project_filterset_given_only_selects_what_the_whole_filterset_selects(registry, query):
+    data = QueryDict(query)
+    whole = ProjectFilterSet(data=data, queryset=Project.objects.all())
+    given = ProjectFilterSet(data=data, queryset=Project.objects.all(), given_only=True)
+
+    assert given.is_valid() and whole.is_valid()
+    assert list(given.qs.values_list("slug", flat=True)) == list(whole.qs.values_list("slug", flat=True))
+
+
+def test_project_filterset_given_only_refuses_include_future_without_as_of(registry):
+    filterset = ProjectFilterSet(data=QueryDict("include_future=true"), queryset=Project.objects.all(), given_only=True)
+
+    assert not filterset.is_valid()
+    assert filterset.errors == {
+        "include_future": ["include_future applies to a registry read as of a date: give as_of."]
+    }

@@ -72,3 +72,23 @@ def test_project_csv_export_rows_equal_the_json_list(api, synthetic_registry):
     assert [row["announced_usd"] for row in exported] == [
         "" if row["announced_usd"] is None else str(row["announced_usd"]) for row in rows
     ]
+
+
+def test_project_list_rows_as_of_a_date_equal_the_detail_view_as_of_it(api, synthetic_registry):
+    query = "as_of=2018-06-30&include_future=true"
+    rows = api.get(f"/api/v1/projects/?page_size=40&ordering=-realised_usd&{query}").json()["results"]
+
+    details = [api.get(f"{row['url']}?{query}").json() for row in rows]
+
+    assert len(rows) == 40
+    assert {row["status"] for row in rows} > {None}  # some had no status yet, some had one
+    assert rows == [{name: detail[name] for name in PROJECT_LIST_FIELDS} for detail in details]
+
+
+def test_project_list_rows_with_fields_equal_the_full_rows_cut_down(api, synthetic_registry):
+    wanted = ["url", "is_stale", "participants", "corridor"]
+    full = api.get("/api/v1/projects/?page_size=60").json()["results"]
+
+    rows = api.get(f"/api/v1/projects/?page_size=60&fields={','.join(wanted)}").json()["results"]
+
+    assert rows == [{name: row[name] for name in wanted} for row in full]
