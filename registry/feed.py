@@ -285,10 +285,9 @@ class _Pass:
             if target is None:
                 continue
             cited = [_related_ids(row, field) if row is not None else set() for row in rows]
-            if visibility_changed:
-                settling = set().union(*cited)
-            else:  # still as public as before: only a record it began or stopped citing may have changed
-                settling = set().union(*cited) - set.intersection(*cited)
+            settling = set().union(*cited)
+            if not visibility_changed:  # as public as before: only a record it began or stopped citing may change
+                settling -= set.intersection(*cited)
             for target_pk in sorted(settling, key=str):
                 self.settle(target, target_pk)
 
