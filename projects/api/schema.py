@@ -5,6 +5,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 
+from projects import choices
 from projects.api.serializers import SourceSerializer
 
 
@@ -17,3 +18,28 @@ class SourceReferenceFieldExtension(OpenApiSerializerFieldExtension):
         if direction == "request":
             return build_basic_type(OpenApiTypes.INT)
         return auto_schema.resolve_serializer(SourceSerializer, direction).ref
+
+
+# Rules of the models that the generated component schemas do not carry: (component name prefix, field) -> schema.
+MODEL_RULES = {
+    ("ProjectDetail", "pillars"): {"minItems": 1},  # Project.clean: "Choose at least one pillar."
+    ("ProjectDetail", "latitude"): {"minimum": choices.PAKISTAN_LAT_MIN, "maximum": choices.PAKISTAN_LAT_MAX},
+    ("ProjectDetail", "longitude"): {"minimum": choices.PAKISTAN_LON_MIN, "maximum": choices.PAKISTAN_LON_MAX},
+    ("Event", "sources"): {"minItems": 1},  # services.event_save: "Give at least one source."
+}
+
+
+def document_model_rules(result, generator, request, public):
+    """Add the models' single-field rules to the write bodies' schemas (drf-spectacular postprocessing hook):
+    coordinates inside Pakistan, at least one pillar, at least one source for an event."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        base = name.removeprefix("Patched").removesuffix("Request")
+        for (prefix, field), rule in MODEL_RULES.items():
+            schema = component.get("properties", {}).get(field)
+            if base == prefix and schema is not None:
+                for key in ("exclusiveMinimum", "exclusiveMaximum"):
+                    schema.pop(key, None)
+                schema.update(rule)
+    return result

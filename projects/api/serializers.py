@@ -4,6 +4,7 @@ Writes go through ``projects.services`` (or ``full_clean()`` for single-row reco
 rules as the admin; a broken rule is a 400 with the model's message.
 """
 
+import re
 from types import SimpleNamespace
 
 from django.urls import NoReverseMatch
@@ -16,6 +17,7 @@ from projects import choices, services
 from projects.models import (
     HTTP_URL_VALIDATOR,
     NON_NEGATIVE,
+    PARTIAL_DATE_PATTERN,
     SLUG_VALIDATOR,
     Corridor,
     Event,
@@ -34,7 +36,14 @@ from projects.models import (
     parse_partial_date,
 )
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, json_type_name
+from registry.api.fields import (
+    AbsoluteUrlField,
+    RegistryModelSerializer,
+    ValidatedModelSerializer,
+    VocabularyField,
+    json_type_name,
+)
+from registry.validators import web_url_validator
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -107,7 +116,7 @@ class SourceSerializer(ValidatedModelSerializer):
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
         # A URL already cited is refused by the model's constraint, with its message (as in the admin).
-        extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR]}}
+        extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR, web_url_validator]}}
 
 
 class OrganisationSerializer(ValidatedModelSerializer):
@@ -282,7 +291,7 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        "pattern": PARTIAL_DATE_PATTERN,
         "example": "2015-11",
         "description": "As precise as the sources give it: YYYY-MM-DD, YYYY-MM or YYYY.",
     }
@@ -301,6 +310,10 @@ class PartialDateField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(f"Expected a string, got {json_type_name(data)}.")
+        if not re.fullmatch(PARTIAL_DATE_PATTERN, data):  # as the schema's pattern: no padding, a real date
+            raise serializers.ValidationError(
+                f"Give a date on the calendar as YYYY-MM-DD, YYYY-MM or YYYY; got {data!r}."
+            )
         try:
             date, precision = parse_partial_date(data)
         except ValueError as error:
@@ -458,17 +471,17 @@ def attached_participants(project: Project) -> list[tuple]:
 class ProjectSerializer(RegistryModelSerializer):
     """A project in a list (API.md); writes accept the same names, derived fields are read-only."""
 
-    corridor = serializers.SlugRelatedField(
+    corridor = VocabularyField(
         slug_field="code",
         queryset=Corridor.objects.all(),
         required=False,
         allow_null=True,
         help_text="Corridor code, or null: only where a source or a documented editorial rule assigns one.",
     )
-    pillars = serializers.SlugRelatedField(
+    pillars = VocabularyField(
         slug_field="code", many=True, queryset=Pillar.objects.all(), help_text="5E pillar codes (at least one)."
     )
-    sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
+    sector = VocabularyField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
     provinces = serializers.SlugRelatedField(
         slug_field="code",
         many=True,

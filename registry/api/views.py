@@ -67,6 +67,12 @@ def etag_for(content: bytes) -> str:
     return f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
 
 
+EDITOR_ONLY_MESSAGE = (
+    "Only editors may use {name}: send an editor's token (Authorization: Token <key>). Other readers see published "
+    "records only."
+)
+
+
 class StrictQueryParamsMixin:
     """An unknown query parameter or ``format`` is a 400 naming it and listing what is accepted."""
 
@@ -102,8 +108,23 @@ class StrictQueryParamsMixin:
     def user_is_editor(self) -> bool:
         return is_editor(self.request.user)
 
+    def editor_only_query_params(self) -> frozenset[str]:
+        """The filters of this request's filterset that only editors may use (``RegistryFilterSet.EDITOR_ONLY``)."""
+        filterset_class = getattr(self, "filterset_class", None)
+        if getattr(self, "action", None) != "list" or filterset_class is None:
+            return frozenset()
+        return getattr(filterset_class, "EDITOR_ONLY", frozenset())
+
     def check_query_params(self, request):
         accepted = self.accepted_query_params()
+        editor_only = sorted((set(request.query_params) - accepted) & self.editor_only_query_params())
+        if editor_only:
+            # A documented parameter the reader may not use: say so (401 asks for credentials, 403 for an editor's),
+            # rather than calling it unknown.
+            detail = {name: [EDITOR_ONLY_MESSAGE.format(name=name)] for name in editor_only}
+            if request.authenticators and not request.successful_authenticator:
+                raise exceptions.NotAuthenticated(detail)
+            raise exceptions.PermissionDenied(detail)
         unknown = sorted(set(request.query_params) - accepted)
         if unknown:
             listing = ", ".join(sorted(accepted))
