@@ -54,6 +54,46 @@ PAIRINGS = {
     "bbox": messages(r"Each minimum must be at most its maximum \(min_lon ≤ max_lon, min_lat ≤ max_lat\); got '.*'\."),
 }
 
+# Write bodies: rules between fields (OpenAPI 3.0 has no "both or neither" nor "this field given that one's value")
+# and rules over the stored records (a status ladder, one preferred figure, an entry's project, an exchange rate
+# for the year). Each field's description states its rule; the exact messages are accepted here, by field.
+BODY_RULES = {
+    "latitude": messages(r"Give both latitude and longitude, or neither\."),
+    "longitude": messages(r"Give both latitude and longitude, or neither\."),
+    "capacity_unit": messages(r"Give a capacity value together with its unit, or neither\."),
+    "capacity_value": messages(r"Give a capacity value together with its unit, or neither\."),
+    "completed_on": messages(r"The completion date cannot be before construction started\."),
+    "period_end": messages(r"The period cannot end \(.*\) before it starts \(.*\)\."),
+    "subject": SUBJECT,
+    "province": messages(
+        r"A \w+ observation (?:needs the province it is about|has no province: leave it empty"
+        r"|is about a \w+ only: leave the province empty)\."
+    ),
+    "corridor": messages(
+        r"A \w+ observation (?:needs the corridor it is about|has no corridor: leave it empty"
+        r"|is about a \w+ only: leave the corridor empty)\."
+    ),
+    "project": messages(
+        r"A \w+ observation (?:needs the project it is about|has no project: leave it empty"
+        r"|is about a \w+ only: leave the project empty)\.",
+        r"A (?:status change|figure) cannot move to another project; delete and re-add it\.",
+    ),
+    "is_preferred": messages(
+        r"This project already has a preferred figure of this kind: unmark that one first \(.*\)\.",
+        r"Another value of this indicator, subject, period and kind is already preferred: unmark that one first "
+        r"\(.*\)\.",
+    ),
+    "no_usd_reason": messages(
+        r"A figure in USD has its USD amount: leave this empty\.",
+        r"A figure with a USD amount needs no reason for lacking one: leave it empty\.",
+    ),
+    "amount_usd": messages(
+        r"For a figure in USD, the USD amount equals the amount\.",
+        r"No exchange rate for [A-Z]{3} in \d+: .*",
+        r"Converted at .* USD per [A-Z]{3}, .* is .* USD, too large to store \(the limit is below .* USD\)\.",
+    ),
+}
+
 
 def matches(pattern: re.Pattern, texts: list) -> bool:
     return all(isinstance(text, str) and pattern.fullmatch(text) for text in texts)
@@ -74,6 +114,8 @@ def query_complaint_is_data_dependent(case, name: str, texts: list) -> bool:
 
 def body_complaint_is_data_dependent(case, path: list[str], texts: list) -> bool:
     if matches(TAKEN, texts) and len(path) <= 1:
+        return True
+    if len(path) == 1 and path[0] in BODY_RULES and matches(BODY_RULES[path[0]], texts):
         return True
     schema = body_field_schema(case, path)
     return schema is not None and not has_enum(case, schema) and matches(UNKNOWN, texts)

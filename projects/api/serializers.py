@@ -161,13 +161,17 @@ class ExternalIdentifierSerializer(RegistryModelSerializer):
 
 
 class VisibleProjectFieldMixin:
-    """A ``project`` field that only accepts projects the requesting user may see."""
+    """A ``project`` field that only accepts projects the requesting user may see, set once: an update (PUT or PATCH)
+    may leave it out, and may only repeat it unchanged (the services refuse a move; the schema marks it read-only
+    there, projects.api.schema.document_model_rules)."""
 
     def get_fields(self):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and "project" in fields and not fields["project"].read_only:
             fields["project"].queryset = visible_projects(request.user)
+        if self.instance is not None and "project" in fields:
+            fields["project"].required = False
         return fields
 
 
@@ -310,14 +314,14 @@ class PartialDateField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(f"Expected a string, got {json_type_name(data)}.")
-        if not re.fullmatch(PARTIAL_DATE_PATTERN, data):  # as the schema's pattern: no padding, a real date
-            raise serializers.ValidationError(
-                f"Give a date on the calendar as YYYY-MM-DD, YYYY-MM or YYYY; got {data!r}."
-            )
         try:
             date, precision = parse_partial_date(data)
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
+        if not re.fullmatch(PARTIAL_DATE_PATTERN, data):  # the schema's pattern: parse_partial_date's dates, unpadded
+            raise serializers.ValidationError(
+                f"Give a date as YYYY-MM-DD, YYYY-MM or YYYY, without spaces; got {data!r}."
+            )
         return {"date": date, "date_precision": precision}
 
 

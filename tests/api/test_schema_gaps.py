@@ -8,7 +8,7 @@ import pytest
 
 from projects.api.serializers import ProjectSerializer
 from projects.filtersets import BBOX_PATTERN
-from projects.models import PARTIAL_DATE_PATTERN, Pillar, Sector
+from projects.models import PARTIAL_DATE_PATTERN, Pillar, Sector, StatusChange
 from registry.api.schema import LIST_ITEM_PATTERN
 from registry.validators import WEB_URL_PATTERN
 from tests import factories
@@ -279,3 +279,47 @@ def test_event_date_outside_the_pattern_is_400_naming_it(editor_api, db, date):
 
     assert response.status_code == 400
     assert list(response.json()) == ["date"]
+
+
+# --- an entry's project is fixed once it exists -----------------------------------------------------------------
+
+
+def test_status_change_put_may_leave_the_project_out(editor_api, registry):
+    entry = StatusChange.objects.filter(project__slug="karot-hydropower").order_by("-date").first()
+    body = {"status": entry.status, "date": entry.date.isoformat(), "source": entry.source_id, "note": "Checked."}
+
+    response = editor_api.put(f"/api/v1/status-changes/{entry.pk}/", body, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["project"], response.json()["note"]) == ("karot-hydropower", "Checked.")
+
+
+def test_status_change_put_moving_the_project_is_400(editor_api, registry):
+    entry = StatusChange.objects.filter(project__slug="karot-hydropower").order_by("-date").first()
+
+    response = editor_api.patch(f"/api/v1/status-changes/{entry.pk}/", {"project": "sahiwal-coal"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"project": ["A status change cannot move to another project; delete and re-add it."]}
+
+
+@pytest.mark.parametrize("name", ["StatusChange", "InvestmentFigure"])
+def test_project_is_read_only_in_update_schemas(schema, name):
+    put = schema["paths"][f"/api/v1/{'status-changes' if name == 'StatusChange' else 'investments'}/{{id}}/"]["put"]
+
+    assert put["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(f"{name}UpdateRequest")
+    assert component(schema, f"{name}UpdateRequest")["properties"]["project"]["readOnly"] is True
+    assert "project" not in component(schema, f"{name}UpdateRequest")["required"]
+    assert component(schema, f"Patched{name}Request")["properties"]["project"]["readOnly"] is True
+    assert "project" in component(schema, f"{name}Request")["required"]
+
+
+# --- sparse fields ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [" ", "\x0c"])
+def test_blank_fields_value_is_400(api, registry, value):
+    response = api.get("/api/v1/projects/karot-hydropower/", {"fields": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["fields"]
