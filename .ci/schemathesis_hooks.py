@@ -58,6 +58,7 @@ PAIRINGS = {
 # and rules over the stored records (a status ladder, one preferred figure, an entry's project, an exchange rate
 # for the year). Each field's description states its rule; the exact messages are accepted here, by field.
 BODY_RULES = {
+    "slug": messages(r"A published project's slug cannot change: .*"),
     "latitude": messages(r"Give both latitude and longitude, or neither\."),
     "longitude": messages(r"Give both latitude and longitude, or neither\."),
     "capacity_unit": messages(r"Give a capacity value together with its unit, or neither\."),

@@ -41,6 +41,8 @@ URI_TOO_LONG = "The request line is over 8,190 bytes: send fewer or shorter quer
 WEB_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
 NO_NUL_PATTERN = "^[^\\x00]*$"
 # One item of a comma-separated (or repeated) query parameter: not blank, no comma, no NUL (registry.api.filters).
+# A text that must not be blank: DRF trims surrounding whitespace first ("This field may not be blank.").
+NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 LIST_ITEM_PATTERN = "^[^,\\x00]*[^,\\s\\x00][^,\\x00]*$"
 # What the viewsets' lookup_value_regex lets through to the view (registry.api.views.RegistryViewSetMixin).
 ANY_IDENTIFIER_PATTERN = "^[^/]+$"
@@ -206,7 +208,7 @@ def close_request_bodies(result, generator, request, public):
         for schema in component.get("properties", {}).values():
             for text in [schema, schema.get("items") or {}]:
                 if text.get("type") == "string" and not {"enum", "pattern", "format"} & set(text):
-                    text["pattern"] = NO_NUL_PATTERN
+                    text["pattern"] = NOT_BLANK_PATTERN if text.get("minLength", 0) >= 1 else NO_NUL_PATTERN
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if "requestBody" in operation:

@@ -9,7 +9,7 @@ import pytest
 from projects.api.serializers import ProjectSerializer
 from projects.filtersets import BBOX_PATTERN
 from projects.models import PARTIAL_DATE_PATTERN, Pillar, Sector, StatusChange
-from registry.api.schema import LIST_ITEM_PATTERN
+from registry.api.schema import LIST_ITEM_PATTERN, NOT_BLANK_PATTERN
 from registry.validators import WEB_URL_PATTERN
 from tests import factories
 
@@ -170,7 +170,9 @@ def test_write_bodies_refuse_unknown_fields_and_nul_in_the_schema(schema):
 
     assert request["additionalProperties"] is False
     assert component(schema, "PatchedOrganisationRequest")["additionalProperties"] is False
-    assert request["properties"]["name"]["pattern"] == "^[^\\x00]*$"
+    assert request["properties"]["name"]["pattern"] == NOT_BLANK_PATTERN  # DRF trims, then refuses a blank
+    assert re.fullmatch(NOT_BLANK_PATTERN, "\x0b") is None
+    assert component(schema, "SourceRequest")["properties"]["publisher"]["pattern"] == "^[^\\x00]*$"
 
 
 def test_patch_body_is_required(schema, api):
