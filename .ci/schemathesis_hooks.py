@@ -57,6 +57,10 @@ PAIRINGS = {
 # Write bodies: rules between fields (OpenAPI 3.0 has no "both or neither" nor "this field given that one's value")
 # and rules over the stored records (a status ladder, one preferred figure, an entry's project, an exchange rate
 # for the year). Each field's description states its rule; the exact messages are accepted here, by field.
+ONE_PREFERRED = messages(
+    r"This project already has a preferred figure of this kind: unmark that one first \(.*\)\.",
+    r"Another value of this indicator, subject, period and kind is already preferred: unmark that one first \(.*\)\.",
+)
 BODY_RULES = {
     "slug": messages(r"A published project's slug cannot change: .*"),
     "latitude": messages(r"Give both latitude and longitude, or neither\."),
@@ -79,11 +83,8 @@ BODY_RULES = {
         r"|is about a \w+ only: leave the project empty)\.",
         r"A (?:status change|figure) cannot move to another project; delete and re-add it\.",
     ),
-    "is_preferred": messages(
-        r"This project already has a preferred figure of this kind: unmark that one first \(.*\)\.",
-        r"Another value of this indicator, subject, period and kind is already preferred: unmark that one first "
-        r"\(.*\)\.",
-    ),
+    "is_preferred": ONE_PREFERRED,
+    "non_field_errors": ONE_PREFERRED,  # a figure's (the model's constraint, reported for the whole record)
     "no_usd_reason": messages(
         r"A figure in USD has its USD amount: leave this empty\.",
         r"A figure with a USD amount needs no reason for lacking one: leave it empty\.",

@@ -69,3 +69,15 @@ def test_fuzz_hook_drops_unknown_nested_reference_in_a_body():
     refusal = {"projects": {"0": {"project": ["Object with slug=x does not exist."]}}}
 
     assert kept(refusal, case({}, method="POST", body_schema=body_schema)) is False
+
+
+def test_fuzz_hook_drops_a_rule_over_stored_records_with_a_cross_field_rule():
+    refusal = {
+        "amount_usd": ["For a figure in USD, the USD amount equals the amount."],
+        "non_field_errors": [
+            "This project already has a preferred figure of this kind: unmark that one first (at most one preferred "
+            "figure per project and kind)."
+        ],
+    }
+
+    assert kept(refusal, case({}, method="PUT", body_schema={"type": "object"})) is False
