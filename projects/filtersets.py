@@ -37,11 +37,11 @@ def _range(field: str, what: str) -> tuple[filters.NumberFilter, filters.NumberF
     )
 
 
-# Four plain decimal numbers, longitudes in -180..180 and latitudes in -90..90: the schema's pattern, and exactly what
-# the filter reads (float() alone would also take 1e1, nan, 7_3 or padding).
+# Four plain decimal numbers (spaces around them allowed), longitudes in -180..180 and latitudes in -90..90: the
+# schema's pattern, and exactly what the filter reads (float() alone would also take 1e1, nan, 7_3 or tabs).
 _LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
 _LATITUDE = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
-BBOX_PATTERN = f"^{_LONGITUDE},{_LATITUDE},{_LONGITUDE},{_LATITUDE}$"
+BBOX_PATTERN = f"^ *{_LONGITUDE} *, *{_LATITUDE} *, *{_LONGITUDE} *, *{_LATITUDE} *$"
 
 
 class BBoxField(django_filters.fields.forms.CharField):
@@ -55,7 +55,7 @@ class BBoxField(django_filters.fields.forms.CharField):
                 f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5), longitudes in "
                 f"-180..180 and latitudes in -90..90; got {value!r}."
             )
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in str(value).split(","))
+        min_lon, min_lat, max_lon, max_lat = (float(part.strip(" ")) for part in str(value).split(","))
         if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
             raise ValidationError(
                 f"Each minimum must be at most its maximum (min_lon ≤ max_lon, min_lat ≤ max_lat); got {value!r}."

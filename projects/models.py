@@ -172,7 +172,7 @@ class Source(models.Model):
 
     title = models.CharField(max_length=500)
     publisher = models.CharField(max_length=200, blank=True)
-    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR, web_url_validator])
+    url = models.URLField(max_length=1000, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     published_on = models.DateField(null=True, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=20, choices=choices.SourceKind.choices, default=choices.SourceKind.OTHER)
@@ -208,7 +208,7 @@ class Organisation(models.Model):
         max_length=2, blank=True, validators=[COUNTRY_VALIDATOR], help_text="ISO 3166-1 alpha-2."
     )
     kind = models.CharField(max_length=20, choices=choices.OrganisationKind.choices)
-    website = models.URLField(max_length=500, blank=True, validators=[HTTP_URL_VALIDATOR, web_url_validator])
+    website = models.URLField(max_length=500, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     history = TrackedHistory()
 
     class Meta:
@@ -655,7 +655,7 @@ class ExternalIdentifier(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="external_ids")
     scheme = models.CharField(max_length=20, choices=choices.IdentifierScheme.choices)
     value = models.CharField(max_length=200)
-    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR, web_url_validator])
+    url = models.URLField(max_length=1000, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     quote = models.TextField(
         blank=True, help_text="The sentence of the linked page that ties the identifier to the project, word for word."
     )

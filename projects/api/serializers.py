@@ -116,7 +116,7 @@ class SourceSerializer(ValidatedModelSerializer):
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
         # A URL already cited is refused by the model's constraint, with its message (as in the admin).
-        extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR, web_url_validator]}}
+        extra_kwargs = {"url": {"validators": [web_url_validator, HTTP_URL_VALIDATOR]}}
 
 
 class OrganisationSerializer(ValidatedModelSerializer):

@@ -128,7 +128,7 @@ def test_vocabulary_without_a_database_documents_no_enum():
 # --- query parameters: the pattern is the server's rule ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("bbox", ["1e1,24,70,30", "nan,24,70,30", "7_3,24,75,30", " 60,24,70,30", "60,24,181,30"])
+@pytest.mark.parametrize("bbox", ["1e1,24,70,30", "nan,24,70,30", "7_3,24,75,30", "\t60,24,70,30", "60,24,181,30"])
 def test_bbox_outside_its_pattern_is_400(api, registry, bbox):
     response = api.get(PROJECTS, {"bbox": bbox})
 
