@@ -62,6 +62,15 @@ ONE_PREFERRED = messages(
     r"Another value of this indicator, subject, period and kind is already preferred: unmark that one first \(.*\)\.",
 )
 BODY_RULES = {
+    # The status ladder over the project's stored history (projects.rules.status_history_error).
+    "date": messages(
+        r"Dates along a project's history never go backwards: \S+ is before the previous status change "
+        r"\([\w-]+, \S+\)\."
+    ),
+    "status": messages(
+        r"The project was cancelled on \S+; cancelled is final\.",
+        r"A project cannot move back from [\w-]+ to [\w-]+; a backward move is allowed only from suspended\.",
+    ),
     "slug": messages(r"A published project's slug cannot change: .*"),
     "latitude": messages(r"Give both latitude and longitude, or neither\."),
     "longitude": messages(r"Give both latitude and longitude, or neither\."),

@@ -81,3 +81,19 @@ def test_fuzz_hook_drops_a_rule_over_stored_records_with_a_cross_field_rule():
     }
 
     assert kept(refusal, case({}, method="PUT", body_schema={"type": "object"})) is False
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        {"status": ["The project was cancelled on 2025-09-05; cancelled is final."]},
+        {
+            "date": [
+                "Dates along a project's history never go backwards: 2015-07-31 is before the previous status change "
+                "(mou, 2026-01-31)."
+            ]
+        },
+    ],
+)
+def test_fuzz_hook_drops_the_status_ladder_over_the_stored_history(refusal):
+    assert kept(refusal, case({}, method="POST", body_schema={"type": "object"})) is False
