@@ -123,7 +123,14 @@ def query_complaint_is_data_dependent(case, name: str, texts: list) -> bool:
     return parameter is not None and not has_enum(case, parameter.get("schema", {})) and matches(UNKNOWN, texts)
 
 
+# A project (an organisation) listed twice in one role: uniqueItems compares whole items (notes included), so the
+# schema can only say it in the list's description.
+LISTED_TWICE = messages(r"\S+ is listed twice as [\w-]+\.")
+
+
 def body_complaint_is_data_dependent(case, path: list[str], texts: list) -> bool:
+    if path[0] in {"projects", "participants"} and matches(LISTED_TWICE, texts):
+        return True
     if matches(TAKEN, texts) and len(path) <= 1:
         return True
     if len(path) == 1 and path[0] in BODY_RULES and matches(BODY_RULES[path[0]], texts):

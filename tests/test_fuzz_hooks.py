@@ -97,3 +97,9 @@ def test_fuzz_hook_drops_a_rule_over_stored_records_with_a_cross_field_rule():
 )
 def test_fuzz_hook_drops_the_status_ladder_over_the_stored_history(refusal):
     assert kept(refusal, case({}, method="POST", body_schema={"type": "object"})) is False
+
+
+def test_fuzz_hook_drops_a_project_listed_twice_in_one_role():
+    refusal = {"slug": ["Event with this Slug already exists."], "projects": ["0 is listed twice as dropped."]}
+
+    assert kept(refusal, case({}, method="PATCH", body_schema={"type": "object"})) is False

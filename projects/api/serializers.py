@@ -358,8 +358,8 @@ class EventSerializer(RegistryModelSerializer):
         source="project_links",
         many=True,
         required=False,
-        help_text="The projects it concerns, each with its role; a write replaces the list. The public see published "
-        "projects only.",
+        help_text="The projects it concerns, each with its role (a project once per role); a write replaces the "
+        "list. The public see published projects only.",
     )
     url = AbsoluteUrlField("event-detail", "slug")
     read_only_reasons = {"date_precision": "It follows from `date`: give YYYY-MM-DD, YYYY-MM or YYYY."}
@@ -542,7 +542,10 @@ class ProjectSerializer(RegistryModelSerializer):
         help_text="Derived: realised / announced; null when either is missing or announced is 0.",
     )
     participants = ParticipantSerializer(
-        source="participations", many=True, required=False, help_text="Organisations and their roles."
+        source="participations",
+        many=True,
+        required=False,
+        help_text="Organisations and their roles (an organisation once per role).",
     )
     url = AbsoluteUrlField("project-detail", "slug")
     _url_around_slug: list[str] | None = None
