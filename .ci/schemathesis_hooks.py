@@ -93,7 +93,11 @@ BODY_RULES = {
         r"A (?:status change|figure) cannot move to another project; delete and re-add it\.",
     ),
     "is_preferred": ONE_PREFERRED,
-    "non_field_errors": ONE_PREFERRED,  # a figure's (the model's constraint, reported for the whole record)
+    # A figure's one preferred per kind, and a stored USD figure whose USD amount a PATCH changes alone (the model's
+    # constraints, reported for the whole record).
+    "non_field_errors": messages(
+        ONE_PREFERRED.pattern, r"Constraint “investment_usd_amount_equals_amount” is violated\."
+    ),
     "no_usd_reason": messages(
         r"A figure in USD has its USD amount: leave this empty\.",
         r"A figure with a USD amount needs no reason for lacking one: leave it empty\.",

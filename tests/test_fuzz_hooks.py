@@ -103,3 +103,12 @@ def test_fuzz_hook_drops_a_project_listed_twice_in_one_role():
     refusal = {"slug": ["Event with this Slug already exists."], "projects": ["0 is listed twice as dropped."]}
 
     assert kept(refusal, case({}, method="PATCH", body_schema={"type": "object"})) is False
+
+
+def test_fuzz_hook_drops_a_usd_figure_whose_usd_amount_alone_changes():
+    refusal = {
+        "no_usd_reason": ["A figure in USD has its USD amount: leave this empty."],
+        "non_field_errors": ["Constraint “investment_usd_amount_equals_amount” is violated."],
+    }
+
+    assert kept(refusal, case({}, method="PATCH", body_schema={"type": "object"})) is False
