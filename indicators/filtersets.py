@@ -12,7 +12,11 @@ class IndicatorFilterSet(filters.RegistryFilterSet):
     level = filters.MultiChoiceFilter(choices=choices.Level.choices, label="Evidence level(s).")
     dimension = filters.MultiChoiceFilter(choices=choices.Dimension.choices, label="Dimension(s).")
     corridor = filters.MultiCodeFilter(
-        field_name="corridors", to_field_name="code", queryset=Corridor.objects.all(), label="Corridor code(s)."
+        field_name="corridors",
+        to_field_name="code",
+        queryset=Corridor.objects.all(),
+        enumerated=True,
+        label="Corridor code(s).",
     )
     search = filters.TextSearchFilter(
         fields=("code", "name", "description", "unit"),
@@ -38,7 +42,11 @@ class ObservationFilterSet(filters.RegistryFilterSet):
         field_name="project", to_field_name="slug", queryset=visible_projects_for, label="Project slug(s)."
     )
     corridor = filters.MultiCodeFilter(
-        field_name="corridor", to_field_name="code", queryset=Corridor.objects.all(), label="Corridor code(s)."
+        field_name="corridor",
+        to_field_name="code",
+        queryset=Corridor.objects.all(),
+        enumerated=True,
+        label="Corridor code(s).",
     )
     province = filters.MultiChoiceFilter(
         field_name="province", choices=Province.choices, label="Province ISO 3166-2:PK code(s)."

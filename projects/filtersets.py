@@ -1,10 +1,11 @@
 """Query-parameter filters of the projects API (API.md: "Project filters"); every filter has a label."""
 
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from projects import choices
@@ -36,27 +37,33 @@ def _range(field: str, what: str) -> tuple[filters.NumberFilter, filters.NumberF
     )
 
 
+# Four plain decimal numbers (spaces around them allowed), longitudes in -180..180 and latitudes in -90..90: the
+# schema's pattern, and exactly what the filter reads (float() alone would also take 1e1, nan, 7_3 or tabs).
+_LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
+_LATITUDE = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+BBOX_PATTERN = f"^ *{_LONGITUDE} *, *{_LATITUDE} *, *{_LONGITUDE} *, *{_LATITUDE} *$"
+
+
 class BBoxField(django_filters.fields.forms.CharField):
     """``min_lon,min_lat,max_lon,max_lat`` in WGS84 degrees."""
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        parts = [part.strip() for part in str(value).split(",")]
-        try:
-            min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
-        except ValueError:
+        if not re.fullmatch(BBOX_PATTERN, str(value)):
             raise ValidationError(
-                f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5); got {value!r}."
-            ) from None
+                f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5), longitudes in "
+                f"-180..180 and latitudes in -90..90; got {value!r}."
+            )
+        min_lon, min_lat, max_lon, max_lat = (float(part.strip(" ")) for part in str(value).split(","))
         if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
             raise ValidationError(
-                f"Longitudes must lie in -180..180 and latitudes in -90..90, with min ≤ max; got {value!r}."
+                f"Each minimum must be at most its maximum (min_lon ≤ max_lon, min_lat ≤ max_lat); got {value!r}."
             )
         return min_lon, min_lat, max_lon, max_lat
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "pattern": BBOX_PATTERN})
 class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
@@ -81,17 +88,20 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         to_field_name="code",
         queryset=Corridor.objects.all(),
         none_value=choices.NONE_VALUE,
+        enumerated=True,
         label="Corridor code(s); `none` for projects no source or documented rule assigns to a corridor.",
     )
     pillar = filters.MultiCodeFilter(
         to_field_name="code",
         queryset=Pillar.objects.all(),
+        enumerated=True,
         method="filter_pillar",
         label="5E pillar code(s): projects in any of them.",
     )
     sector = filters.MultiCodeFilter(
         to_field_name="code",
         queryset=Sector.objects.all(),
+        enumerated=True,
         method="filter_sector",
         label="Sector code(s); a top-level sector matches its children too.",
     )
@@ -139,7 +149,10 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         label="true: in pipeline, mou or implementation for more than 4 years without a newer status change.",
     )
     has_location = filters.BooleanFilter(method="filter_has_location", label="true: the project has coordinates.")
-    bbox = BBoxFilter(method="filter_bbox", label="Bounding box min_lon,min_lat,max_lon,max_lat (WGS84).")
+    bbox = BBoxFilter(
+        method="filter_bbox",
+        label="Bounding box min_lon,min_lat,max_lon,max_lat (WGS84 degrees, plain decimals), each min at most its max.",
+    )
     updated_since = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this ISO 8601 datetime."
     )
@@ -159,7 +172,8 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         label="Event role(s); with `event` restricts to that role, alone matches projects any event gave the role.",
     )
     publication = filters.MultiChoiceFilter(
-        choices=choices.Publication.choices, label="Editors only: draft or published."
+        choices=choices.Publication.choices,
+        label="Editors only (an editor's token; 401 without credentials, 403 for other accounts): draft or published.",
     )
     as_of = filters.DateFilter(
         method="filter_applied_first",
@@ -304,7 +318,11 @@ class ProjectFilterSet(filters.RegistryFilterSet):
 
 class SectorFilterSet(filters.RegistryFilterSet):
     parent = filters.MultiCodeFilter(
-        field_name="parent", to_field_name="code", queryset=Sector.objects.filter(parent=None), label="Parent code."
+        field_name="parent",
+        to_field_name="code",
+        queryset=Sector.objects.filter(parent=None),
+        enumerated=True,
+        label="Parent code.",
     )
 
     class Meta:

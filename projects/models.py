@@ -17,6 +17,7 @@ from django.utils import timezone
 from projects import choices, rules
 from projects.display import format_money
 from registry.history import BatchedDeletion, BatchedDeletionQuerySet, TrackedHistory
+from registry.validators import web_url_validator
 
 SLUG_VALIDATOR = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens.")
 HTTP_URL_VALIDATOR = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
@@ -171,7 +172,7 @@ class Source(models.Model):
 
     title = models.CharField(max_length=500)
     publisher = models.CharField(max_length=200, blank=True)
-    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    url = models.URLField(max_length=1000, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     published_on = models.DateField(null=True, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=20, choices=choices.SourceKind.choices, default=choices.SourceKind.OTHER)
@@ -207,7 +208,7 @@ class Organisation(models.Model):
         max_length=2, blank=True, validators=[COUNTRY_VALIDATOR], help_text="ISO 3166-1 alpha-2."
     )
     kind = models.CharField(max_length=20, choices=choices.OrganisationKind.choices)
-    website = models.URLField(max_length=500, blank=True, validators=[HTTP_URL_VALIDATOR])
+    website = models.URLField(max_length=500, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     history = TrackedHistory()
 
     class Meta:
@@ -656,7 +657,7 @@ class ExternalIdentifier(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="external_ids")
     scheme = models.CharField(max_length=20, choices=choices.IdentifierScheme.choices)
     value = models.CharField(max_length=200)
-    url = models.URLField(max_length=1000, blank=True, validators=[HTTP_URL_VALIDATOR])
+    url = models.URLField(max_length=1000, blank=True, validators=[web_url_validator, HTTP_URL_VALIDATOR])
     quote = models.TextField(
         blank=True, help_text="The sentence of the linked page that ties the identifier to the project, word for word."
     )
@@ -702,6 +703,17 @@ def partial_date(date: datetime.date, precision: str) -> str:
     if precision == choices.DatePrecision.MONTH:
         return f"{date.year:04d}-{date.month:02d}"
     return date.isoformat()
+
+
+# Exactly the texts parse_partial_date accepts (without surrounding spaces): YYYY, YYYY-MM or a day on the calendar,
+# 29 February in leap years only; the year from 0001. The API's schema documents it, and the API checks it as sent.
+_YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_DAY = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29"
+PARTIAL_DATE_PATTERN = rf"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2])|-{_MONTH_DAY})?|{_LEAP_DAY})$"
 
 
 def parse_partial_date(text: str) -> tuple[datetime.date, str]:

@@ -336,6 +336,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.sparse_responses_have_no_required_fields",
         "registry.api.schema.describe_everything",
+        "registry.api.schema.close_request_bodies",
+        "projects.api.schema.document_model_rules",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "projects.choices.SourceKind",

@@ -9,7 +9,7 @@ from indicators.choices import SUBJECT_FIELD
 from indicators.models import Indicator, Observation
 from projects.models import Corridor, Source
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer
+from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, VocabularyField
 
 VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
 # The columns the observation list reads with values() (``ObservationSerializer.row_representation``), and the one
@@ -59,7 +59,7 @@ class ObservationPointSerializer(RegistryModelSerializer):
 
 
 class IndicatorSerializer(ValidatedModelSerializer):
-    corridors = serializers.SlugRelatedField(
+    corridors = VocabularyField(
         slug_field="code", many=True, queryset=Corridor.objects.all(), required=False, help_text="Corridor codes."
     )
     latest = serializers.SerializerMethodField(

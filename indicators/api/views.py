@@ -67,7 +67,9 @@ class IndicatorViewSet(RegistryModelViewSet):
             OpenApiParameter(
                 "subject", str, description="Province ISO code, corridor code or project slug; omit for national."
             ),
-            OpenApiParameter("kind", str, enum=choices.ObservationKind.values, description="Only this kind."),
+            OpenApiParameter(
+                "kind", str, enum=choices.ObservationKind.values, description="Only this kind (empty or omitted: all)."
+            ),
         ],
         responses=serializers.SeriesSerializer,
     )
@@ -79,7 +81,7 @@ class IndicatorViewSet(RegistryModelViewSet):
             raise exceptions.ValidationError(
                 {"scope": [f"Unknown scope {scope!r}. Allowed: {', '.join(choices.Scope.values)}."]}
             )
-        kind = request.query_params.get("kind")
+        kind = request.query_params.get("kind") or None  # empty, as every filter reads it: all kinds
         if kind is not None and kind not in choices.ObservationKind.values:
             raise exceptions.ValidationError(
                 {"kind": [f"Unknown kind {kind!r}. Allowed: {', '.join(choices.ObservationKind.values)}."]}

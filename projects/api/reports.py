@@ -65,6 +65,9 @@ class StatsView(StatsCSVMixin, StrictQueryParamsMixin, ConditionalMixin, generic
     def accepted_query_params(self):
         return {"format", *self.own_query_params, *self.filterset_class.accepted_params(editor=self.user_is_editor())}
 
+    def editor_only_query_params(self):
+        return self.filterset_class.EDITOR_ONLY
+
     def filtered(self):
         """The filterset over the visible projects, validated (a 400 naming each bad parameter)."""
         filterset = self.filterset_class(

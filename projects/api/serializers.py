@@ -4,6 +4,8 @@ Writes go through ``projects.services`` (or ``full_clean()`` for single-row reco
 rules as the admin; a broken rule is a 400 with the model's message.
 """
 
+import re
+
 from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +16,7 @@ from projects import choices, services
 from projects.models import (
     HTTP_URL_VALIDATOR,
     NON_NEGATIVE,
+    PARTIAL_DATE_PATTERN,
     SLUG_VALIDATOR,
     Corridor,
     Event,
@@ -38,8 +41,10 @@ from registry.api.fields import (
     ContextFreeRepresentation,
     RegistryModelSerializer,
     ValidatedModelSerializer,
+    VocabularyField,
     json_type_name,
 )
+from registry.validators import web_url_validator
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": False}
 # The schema says "minimum: 0"; the message is the model's, so the API and the admin refuse in the same words.
@@ -112,7 +117,7 @@ class SourceSerializer(ContextFreeRepresentation, ValidatedModelSerializer):
         model = Source
         fields = ["id", "title", "publisher", "url", "published_on", "accessed_on", "kind"]
         # A URL already cited is refused by the model's constraint, with its message (as in the admin).
-        extra_kwargs = {"url": {"validators": [HTTP_URL_VALIDATOR]}}
+        extra_kwargs = {"url": {"validators": [web_url_validator, HTTP_URL_VALIDATOR]}}
 
 
 class OrganisationSerializer(ValidatedModelSerializer):
@@ -157,13 +162,17 @@ class ExternalIdentifierSerializer(ContextFreeRepresentation, RegistryModelSeria
 
 
 class VisibleProjectFieldMixin:
-    """A ``project`` field that only accepts projects the requesting user may see."""
+    """A ``project`` field that only accepts projects the requesting user may see, set once: an update (PUT or PATCH)
+    may leave it out, and may only repeat it unchanged (the services refuse a move; the schema marks it read-only
+    there, projects.api.schema.document_model_rules)."""
 
     def get_fields(self):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and "project" in fields and not fields["project"].read_only:
             fields["project"].queryset = visible_projects(request.user)
+        if self.instance is not None and "project" in fields:
+            fields["project"].required = False
         return fields
 
 
@@ -287,7 +296,7 @@ class InvestmentClaimSerializer(RegistryModelSerializer):
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        "pattern": PARTIAL_DATE_PATTERN,
         "example": "2015-11",
         "description": "As precise as the sources give it: YYYY-MM-DD, YYYY-MM or YYYY.",
     }
@@ -310,6 +319,10 @@ class PartialDateField(serializers.Field):
             date, precision = parse_partial_date(data)
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
+        if not re.fullmatch(PARTIAL_DATE_PATTERN, data):  # the schema's pattern: parse_partial_date's dates, unpadded
+            raise serializers.ValidationError(
+                f"Give a date as YYYY-MM-DD, YYYY-MM or YYYY, without spaces; got {data!r}."
+            )
         return {"date": date, "date_precision": precision}
 
 
@@ -346,8 +359,8 @@ class EventSerializer(RegistryModelSerializer):
         source="project_links",
         many=True,
         required=False,
-        help_text="The projects it concerns, each with its role; a write replaces the list. The public see published "
-        "projects only.",
+        help_text="The projects it concerns, each with its role (a project once per role); a write replaces the "
+        "list. The public see published projects only.",
     )
     url = AbsoluteUrlField("event-detail", "slug")
     read_only_reasons = {"date_precision": "It follows from `date`: give YYYY-MM-DD, YYYY-MM or YYYY."}
@@ -463,17 +476,17 @@ def attached_participants(project: Project) -> list[tuple]:
 class ProjectSerializer(RegistryModelSerializer):
     """A project in a list (API.md); writes accept the same names, derived fields are read-only."""
 
-    corridor = serializers.SlugRelatedField(
+    corridor = VocabularyField(
         slug_field="code",
         queryset=Corridor.objects.all(),
         required=False,
         allow_null=True,
         help_text="Corridor code, or null: only where a source or a documented editorial rule assigns one.",
     )
-    pillars = serializers.SlugRelatedField(
+    pillars = VocabularyField(
         slug_field="code", many=True, queryset=Pillar.objects.all(), help_text="5E pillar codes (at least one)."
     )
-    sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
+    sector = VocabularyField(slug_field="code", queryset=Sector.objects.all(), help_text="Sector code.")
     provinces = serializers.SlugRelatedField(
         slug_field="code",
         many=True,
@@ -530,7 +543,10 @@ class ProjectSerializer(RegistryModelSerializer):
         help_text="Derived: realised / announced; null when either is missing or announced is 0.",
     )
     participants = ParticipantSerializer(
-        source="participations", many=True, required=False, help_text="Organisations and their roles."
+        source="participations",
+        many=True,
+        required=False,
+        help_text="Organisations and their roles (an organisation once per role).",
     )
     url = AbsoluteUrlField("project-detail", "slug")
     _url_around_slug: list[str] | None = None

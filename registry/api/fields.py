@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from django.db import models
+from django.db import DatabaseError, models
 from django.urls import reverse
 from django.utils.text import capfirst
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +29,19 @@ class AbsoluteUrlField(serializers.Field):
         """The URL of the record whose lookup field holds ``lookup_value``, absolute when there is a request."""
         path = reverse(self.view_name, kwargs={self.lookup_field: lookup_value})
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class VocabularyField(serializers.SlugRelatedField):
+    """A reference to a short editorial vocabulary (corridors, pillars, sectors) by code: the schema lists the codes,
+    read from the database when it is generated (registry.api.schema.VocabularyFieldExtension)."""
+
+    def documented_values(self) -> list[str] | None:
+        """The codes, or None when there is no database to read them from yet."""
+        try:
+            codes = sorted(str(code) for code in self.get_queryset().values_list(self.slug_field, flat=True))
+        except (DatabaseError, RuntimeError):  # RuntimeError: pytest-django refuses database access outside a test
+            return None
+        return codes or None  # an empty enum is no schema
 
 
 class OffsetDateTimeField(serializers.DateTimeField):

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -24,7 +25,7 @@ def reject_blank_items(values) -> None:
     if values is None:
         return
     raw = [values] if isinstance(values, str) else [str(value) for value in values]
-    listed = any(text.strip() for text in raw) or len(raw) > 1
+    listed = any(raw) or len(raw) > 1  # " " is a blank item, as the schema's item pattern says; "" is no filter
     if listed and any(not item.strip() for text in raw for item in text.split(",")):
         raise ValidationError("An empty value in the list: give values separated by single commas.", code="blank")
 
@@ -130,6 +131,28 @@ class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
 
     field_class = CommaSeparatedModelMultipleChoiceField
 
+    def __init__(self, *args, enumerated: bool = False, **kwargs):
+        # A short, editorial vocabulary (corridors, pillars, sectors): the schema lists its codes, read from the
+        # database when the schema is generated.
+        self.enumerated = enumerated
+        super().__init__(*args, **kwargs)
+
+    def documented_values(self) -> list[str] | None:
+        """The values the schema lists for this filter (its codes, plus ``none_value``), or None: not enumerated, or
+        no database to read them from yet (a schema loaded before the tables exist)."""
+        queryset = self.extra.get("queryset")
+        if not self.enumerated or queryset is None or callable(queryset):
+            return None
+        key = self.extra.get("to_field_name") or "pk"
+        try:
+            codes = sorted(str(code) for code in queryset.values_list(key, flat=True))
+        except (DatabaseError, RuntimeError):  # RuntimeError: pytest-django refuses database access outside a test
+            return None
+        if not codes:
+            return None  # an empty enum is no schema
+        none_value = self.extra.get("none_value")
+        return [*codes, *([none_value] if none_value is not None else [])]
+
     def filter(self, qs, value):
         if not value:
             return qs
@@ -144,7 +167,13 @@ class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
 # A plain decimal number in ASCII; Decimal() alone would also take "1_000" and non-ASCII digits such as "١٢".
 PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 NUMBER_LIMIT = Decimal("1e50")
-MAX_DECIMAL_PLACES = 20
+# Enough for any IEEE 754 double (the smallest, 5e-324, has 324 places) so that every number a JSON client can send
+# is taken; PostgreSQL's numeric keeps up to 16,383, so a filter value never reaches the database's limit.
+MAX_DECIMAL_PLACES = 330
+NUMBER_HELP = (
+    f"A decimal number (an exponent such as 1e9 allowed) between -1e50 and 1e50, with at most {MAX_DECIMAL_PLACES} "
+    "decimal places."
+)
 
 
 class StrictDecimalField(forms.DecimalField):

@@ -97,6 +97,8 @@ class CursorPagination(pagination.CursorPagination):
         self.decode_cursor(request)
 
     def decode_cursor(self, request):
+        if not request.query_params.get(self.cursor_query_param):
+            return None  # empty, as every parameter reads it: the first page
         try:
             return super().decode_cursor(request)
         except Exception:
@@ -123,7 +125,7 @@ class PageOrCursorPagination(PageNumberPagination):
         if mode not in self.modes:
             raise ValidationError({self.mode_query_param: [f"Give one of: {', '.join(self.modes)} (got {mode!r})."]})
         cursor = request.query_params.get(self.cursor_query_param)
-        if mode == "page" and cursor is not None:
+        if mode == "page" and cursor:
             raise ValidationError({self.cursor_query_param: ["A cursor belongs to pagination=cursor: add it."]})
         if mode == "cursor":
             if request.query_params.get(self.page_query_param) is not None:

@@ -1,12 +1,16 @@
 """OpenAPI generation: every operation lists its error responses, and is tagged by its resource."""
 
 import copy
+from decimal import Decimal
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
+from registry import validators
 from registry.api import descriptions, filters
 
 ERROR_SCHEMA = {
@@ -25,10 +29,21 @@ ERRORS = {
     "429": "Too many requests: wait for the number of seconds in Retry-After.",
     "503": "The database is unavailable: try again in a moment.",
 }
+# Reads with a filter only editors may use (RegistryFilterSet.EDITOR_ONLY): anonymous, then without the permission.
+EDITOR_ONLY_ERRORS = {
+    "401": "Credentials are required for the editors-only parameter(s) {names} (Authorization: Token <key>).",
+    "403": "Only editors may use the parameter(s) {names}.",
+}
 URI_TOO_LONG = "The request line is over 8,190 bytes: send fewer or shorter query parameters (or split the request)."
-# Every URL the registry stores or shows is a web address (the models' URL validators accept http and https only).
-WEB_URL_PATTERN = "^https?://"
+# Every URL the registry shows is a web address; the scheme's case does not matter (RFC 3986), and a link to the
+# API itself names the host the request did (an IP address, say). A URL a client writes must be the narrower
+# registry.validators.WEB_URL_PATTERN, which the models check too.
+WEB_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
 NO_NUL_PATTERN = "^[^\\x00]*$"
+# One item of a comma-separated (or repeated) query parameter: not blank, no comma, no NUL (registry.api.filters).
+# A text that must not be blank: DRF trims surrounding whitespace first ("This field may not be blank.").
+NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+LIST_ITEM_PATTERN = "^[^,\\x00]*[^,\\s\\x00][^,\\x00]*$"
 # What the viewsets' lookup_value_regex lets through to the view (registry.api.views.RegistryViewSetMixin).
 ANY_IDENTIFIER_PATTERN = "^[^/]+$"
 BOOLEAN_SPELLINGS = "Write true or false (or 1 or 0)."
@@ -92,8 +107,19 @@ def describe_query_parameter(parameter: dict, filter_field) -> None:
     )
     if items is not None and length:
         items["pattern"] = f"^[A-Z]{{{length}}}$"
+    if items is not None and isinstance(filter_field, filters.MultiCodeFilter):
+        codes = filter_field.documented_values()
+        if codes is not None:
+            items["enum"] = codes
+        elif filter_field.extra.get("to_field_name") in (None, "pk"):
+            items["pattern"] = "^[0-9]+$"  # record ids
     if items is not None and items.get("type") == "string" and "enum" not in items:
         items.setdefault("minLength", 1)
+        items.setdefault("pattern", LIST_ITEM_PATTERN)
+    if isinstance(filter_field, filters.NumberFilter):
+        bound = float(filters.NUMBER_LIMIT)
+        schema.update(minimum=-bound, maximum=bound, exclusiveMinimum=True, exclusiveMaximum=True)
+        parameter["description"] = f"{parameter.get('description', '').rstrip()} {filters.NUMBER_HELP}".strip()
     if parameter["name"] == "group_by" and items is not None:
         schema["uniqueItems"] = True
 
@@ -114,7 +140,9 @@ def describe_everything(result, generator, request, public):
                     elif text.get("pattern") == ANY_IDENTIFIER_PATTERN:
                         text["pattern"] = "^[^/\\x00]+$"
     for name, component in result.get("components", {}).get("schemas", {}).items():
-        for field, schema in component.get("properties", {}).items():
+        for field, schema in list(component.get("properties", {}).items()):
+            if name.endswith("Request") and is_web_url(schema):
+                component["properties"][field] = schema = written_web_url(schema)
             for variant in [schema, *schema.get("oneOf", [])]:
                 if variant.get("format") == "uri":
                     variant["pattern"] = WEB_URL_PATTERN
@@ -131,6 +159,63 @@ def describe_everything(result, generator, request, public):
     return result
 
 
+class VocabularyFieldExtension(OpenApiSerializerFieldExtension):
+    """A vocabulary reference is a string from the codes in the database (when there is one to read)."""
+
+    target_class = "registry.api.fields.VocabularyField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {"type": "string"}
+        codes = self.target.documented_values()
+        if codes is not None:
+            schema["enum"] = codes
+        return schema
+
+
+def is_web_url(schema: dict) -> bool:
+    return any(variant.get("format") == "uri" for variant in [schema, *schema.get("oneOf", [])])
+
+
+def written_web_url(schema: dict) -> dict:
+    """A URL in a write body: one string schema, the models' own pattern (or empty, where the field may be blank).
+    drf-spectacular's ``oneOf: [uri, maxLength 0]`` is replaced: "" would be valid for the second branch only, and a
+    generator reading "format: uri" writes addresses (``https://0.a``) that no web host has."""
+    variants = schema.get("oneOf", [schema])
+    blank = any(variant.get("maxLength") == 0 for variant in variants)
+    url = next(variant for variant in variants if variant.get("format") == "uri")
+    pattern = validators.WEB_URL_PATTERN
+    if blank:
+        pattern = f"^(?:{pattern.removeprefix('^').removesuffix('$')})?$"
+    written = {"type": "string", "format": "uri", "pattern": pattern}
+    if "maxLength" in url:
+        written["maxLength"] = url["maxLength"]
+    for key in ("nullable", "description", "readOnly", "writeOnly"):
+        if key in schema:
+            written[key] = schema[key]
+    if blank:
+        written.pop("format")  # "" is no URI: the pattern says what is accepted
+    return written
+
+
+def close_request_bodies(result, generator, request, public):
+    """What a write body may hold, as exactly as the server checks it (drf-spectacular postprocessing hook): no field
+    the serializer does not know (a 400, registry.api.fields.RegistryModelSerializer), no NUL character in a string
+    (a 400, registry.api.parsers), and a body at all (an empty one is a 400 even for PATCH)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request") or component.get("type") != "object":
+            continue
+        component["additionalProperties"] = False
+        for schema in component.get("properties", {}).values():
+            for text in [schema, schema.get("items") or {}]:
+                if text.get("type") == "string" and not {"enum", "pattern", "format"} & set(text):
+                    text["pattern"] = NOT_BLANK_PATTERN if text.get("minLength", 0) >= 1 else NO_NUL_PATTERN
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True
+    return result
+
+
 class RegistryAutoSchema(AutoSchema):
     def get_auth(self):
         auths = super().get_auth()
@@ -142,6 +227,14 @@ class RegistryAutoSchema(AutoSchema):
         if anonymous_reads and self.method in SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF refuses more decimal places than the field keeps ("Ensure that there are no more than 2 decimal
+        # places."), never rounds them away: the schema says how fine a value may be.
+        if isinstance(field, serializers.DecimalField) and field.decimal_places is not None and not field.read_only:
+            schema["multipleOf"] = float(Decimal(1).scaleb(-field.decimal_places))
+        return schema
 
     def get_tags(self):
         parts = [part for part in self.path.split("/") if part]
@@ -192,6 +285,10 @@ class RegistryAutoSchema(AutoSchema):
         codes = ["400", "429", "503"]
         if self.method in WRITE_METHODS:
             codes += ["401", "403"]
+        editor_only = getattr(self.view, "editor_only_query_params", frozenset)()
+        if self.method == "GET" and editor_only:
+            for code, reason in EDITOR_ONLY_ERRORS.items():
+                responses.setdefault(code, error_response(reason.format(names=", ".join(sorted(editor_only)))))
         if "{" in self.path:
             codes.append("404")
         if self.method in {"PUT", "PATCH", "DELETE"}:

@@ -71,6 +71,12 @@ def etag_for(content: bytes) -> str:
     return f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
 
 
+EDITOR_ONLY_MESSAGE = (
+    "Only editors may use {name}: send an editor's token (Authorization: Token <key>). Other readers see published "
+    "records only."
+)
+
+
 class StrictQueryParamsMixin:
     """An unknown query parameter or ``format`` is a 400 naming it and listing what is accepted."""
 
@@ -106,8 +112,23 @@ class StrictQueryParamsMixin:
     def user_is_editor(self) -> bool:
         return is_editor(self.request.user)
 
+    def editor_only_query_params(self) -> frozenset[str]:
+        """The filters of this request's filterset that only editors may use (``RegistryFilterSet.EDITOR_ONLY``)."""
+        filterset_class = getattr(self, "filterset_class", None)
+        if getattr(self, "action", None) != "list" or filterset_class is None:
+            return frozenset()
+        return getattr(filterset_class, "EDITOR_ONLY", frozenset())
+
     def check_query_params(self, request):
         accepted = self.accepted_query_params()
+        editor_only = sorted((set(request.query_params) - accepted) & self.editor_only_query_params())
+        if editor_only:
+            # A documented parameter the reader may not use: say so (401 asks for credentials, 403 for an editor's),
+            # rather than calling it unknown.
+            detail = {name: [EDITOR_ONLY_MESSAGE.format(name=name)] for name in editor_only}
+            if request.authenticators and not request.successful_authenticator:
+                raise exceptions.NotAuthenticated(detail)
+            raise exceptions.PermissionDenied(detail)
         unknown = sorted(set(request.query_params) - accepted)
         if unknown:
             listing = ", ".join(sorted(accepted))
@@ -335,7 +356,7 @@ class SparseFieldsMixin:
             return self._requested_fields
         self._requested_fields = None
         raw = self.request.query_params.getlist("fields") if self.action in self.sparse_actions else []
-        if any(value.strip() for value in raw):
+        if any(raw):  # "" asks for every field; " " is a blank name (a 400), as the schema says
             try:
                 filters.reject_blank_items(raw)
             except DjangoValidationError as error:

@@ -166,12 +166,12 @@ def test_draft_counted_in_stats_for_editor_only(request, registry, caller, expec
 
 
 @pytest.mark.parametrize("caller", sorted(REFUSED))
-def test_draft_publication_filter_is_unknown_to_public(request, registry, caller):
+def test_draft_publication_filter_is_refused_to_public(request, registry, caller):
     client = request.getfixturevalue(CLIENT_FIXTURES[caller])
 
     response = client.get("/api/v1/projects/?publication=draft")
 
-    assert response.status_code == 400
+    assert response.status_code == (401 if caller == "anonymous" else 403)
     assert list(response.json()) == ["publication"]
 
 

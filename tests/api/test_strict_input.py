@@ -329,8 +329,8 @@ def test_number_beyond_what_any_filter_could_mean_is_refused(api, db):
         "1e400": "Enter a number between -1e50 and 1e50; got '1e400'.",
         "-1e999999": "Enter a number between -1e50 and 1e50; got '-1e999999'.",
         "1e50": "Enter a number between -1e50 and 1e50; got '1e50'.",
-        "1e-999999999": "Enter a number with at most 20 decimal places; got '1e-999999999'.",
-        "0.000000000000000000001": "Enter a number with at most 20 decimal places; got '0.000000000000000000001'.",
+        "1e-999999999": "Enter a number with at most 330 decimal places; got '1e-999999999'.",
+        "1e-331": "Enter a number with at most 330 decimal places; got '1e-331'.",
     }
     cases = {query(PROJECTS, **{name: value}): (name, value) for name in NUMBER_FILTERS for value in messages}
 
@@ -376,33 +376,38 @@ def test_bad_boolean_is_refused(api, db):
 
 def test_malformed_bbox_is_refused(api, db):
     values = ["1,2,3", "a,b,c,d", "1,2,3,4,5", "73;30;74;31", ",,,", "73.0 30.0 74.0 31.0"]
+    # Out of range, or numbers float() reads but the schema's pattern refuses (live fuzzing: 1e1, nan, 7_3).
+    values += ["-181,0,0,10", "0,0,181,10", "0,-91,10,0", "0,0,10,91", "nan,30,74,31", "73,30,inf,31"]
+    values += ["1e400,30,74,31", "1e1,30,74,31", "7_3,30,74,31", "\t73,30,74,31", "+73,30,74,31"]
     cases = {query(PROJECTS, bbox=value): value for value in values}
 
     assert answers(api, cases) == {
         url: refused(
-            {"bbox": [f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5); got {value!r}."]}
+            {
+                "bbox": [
+                    "Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. 66.5,24.5,68.0,25.5), longitudes in "
+                    f"-180..180 and latitudes in -90..90; got {value!r}."
+                ]
+            }
         )
         for url, value in cases.items()
     }
 
 
-def test_bbox_out_of_range_or_inverted_is_refused(api, db):
+def test_bbox_inverted_is_refused(api, db):
     values = [
-        "-181,0,0,10",  # longitude out of range
-        "0,0,181,10",
-        "0,-91,10,0",  # latitude out of range
-        "0,0,10,91",
         "74,30,73,31",  # min_lon > max_lon
         "73,31,74,30",  # min_lat > max_lat
-        "nan,30,74,31",
-        "73,30,inf,31",
-        "1e400,30,74,31",
     ]
     cases = {query(PROJECTS, bbox=value): value for value in values}
 
     assert answers(api, cases) == {
         url: refused(
-            {"bbox": [f"Longitudes must lie in -180..180 and latitudes in -90..90, with min ≤ max; got {value!r}."]}
+            {
+                "bbox": [
+                    f"Each minimum must be at most its maximum (min_lon ≤ max_lon, min_lat ≤ max_lat); got {value!r}."
+                ]
+            }
         )
         for url, value in cases.items()
     }
@@ -585,7 +590,6 @@ def test_investment_stats_bad_input_is_refused(api, vocab):
         f"{STATS}?group_by=corridor,year": {"group_by": [f"Unknown dimension(s) year. Allowed: {DIMENSIONS}."]},
         f"{STATS}?group_by=corridor&ordering=name": {"ordering": unknown_parameter(STATS_PARAMETERS)},
         f"{STATS}?group_by=corridor&page=2": {"page": unknown_parameter(STATS_PARAMETERS)},
-        f"{STATS}?group_by=corridor&publication=draft": {"publication": unknown_parameter(STATS_PARAMETERS)},
         f"{STATS}?group_by=corridor&status=bogus": {"status": [f"Unknown value(s) 'bogus'. Allowed: {STATUSES}."]},
         f"{STATS}?group_by=corridor&corridor=blue": {
             "corridor": ["Unknown value(s) 'blue'. Allowed: connectivity, green, growth, none."]
@@ -676,7 +680,8 @@ def test_odd_input_never_gives_a_server_error(api, vocab):
             400,
             {
                 "bbox": [
-                    f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. {BBOX_EXAMPLE}); got '\u2013180,0,0,10'."
+                    f"Give four numbers: min_lon,min_lat,max_lon,max_lat (e.g. {BBOX_EXAMPLE}), longitudes in "
+                    "-180..180 and latitudes in -90..90; got '\u2013180,0,0,10'."
                 ]
             },
         ),
@@ -701,7 +706,7 @@ def test_odd_input_never_gives_a_server_error(api, vocab):
         ),
         f"{PROJECTS}?announced_usd_min=1e-999999999": (
             400,
-            {"announced_usd_min": ["Enter a number with at most 20 decimal places; got '1e-999999999'."]},
+            {"announced_usd_min": ["Enter a number with at most 330 decimal places; got '1e-999999999'."]},
         ),
         "/api/v1/investments/?project=%01x": (400, {"project": [f"Unknown value(s) '\\x01x'. {no_projects}"]}),
         "/api/v1/status-changes/?project=" + "a" * 1000: (
