@@ -87,16 +87,20 @@ def feed_model_for(model: type[models.Model]) -> FeedModel | None:
     return _BY_MODEL.get(model)
 
 
-# Records being deleted right now: rows deleted with them (a project's status changes) do not make them "updated".
+# Records being deleted by the write in progress: rows deleted with them (a project's status changes) do not make them
+# "updated". Each is kept with its write: a deletion that fails half-way (pre_delete sent, post_delete never) leaves
+# its record here, and a later write must not take that record for one being deleted.
 _deleting: ContextVar[frozenset] = ContextVar("feed_deleting", default=frozenset())
 
 
 def _deletion_begins(sender, instance, **kwargs):
-    _deleting.set(_deleting.get() | {(sender, str(instance.pk))})
+    write = current_write()
+    still = {item for item in _deleting.get() if item[0] == write}  # what earlier, failed writes left is dropped
+    _deleting.set(frozenset(still | {(write, sender, str(instance.pk))}))
 
 
 def _deletion_ends(sender, instance, **kwargs):
-    _deleting.set(_deleting.get() - {(sender, str(instance.pk))})
+    _deleting.set(_deleting.get() - {(current_write(), sender, str(instance.pk))})
 
 
 # --- writing ----------------------------------------------------------------------------------------------------
@@ -329,10 +333,9 @@ class _Pass:
                 targets = _related_ids(history_instance, field)
             else:
                 targets = set(embedding.rows(pk))
-            deleting = _deleting.get()
             for target_pk in sorted(targets, key=str):
                 key = (container.name, str(target_pk))
-                if key in self.settled or (container.model, str(target_pk)) in deleting:
+                if key in self.settled or (self.batch, container.model, str(target_pk)) in _deleting.get():
                     continue
                 self.settled.add(key)
                 live = container.model._default_manager.filter(pk=target_pk).first()

@@ -4,7 +4,10 @@ project's public history holds nothing of its draft life."""
 
 import datetime
 
+import pytest
 from django.apps import apps
+from django.db import DatabaseError, transaction
+from django.db.models.signals import pre_delete
 from django.utils import timezone
 
 from projects import choices, services
@@ -98,6 +101,28 @@ def test_a_child_edit_updates_its_project_in_one_entry_with_its_derived_fields(a
         ("project", "ml-1-railway", "updated", ["status", "status_history", "status_since"]),
         ("source", str(source.pk), "created", ["kind", "publisher", "title", "url"]),
         ("status-change", str(change.pk), "created", ["project", "status", "date", "source"]),
+    ]
+
+
+def test_a_deletion_that_failed_half_way_does_not_hide_later_updates_of_its_project(api, registry):
+    project = registry["ml1"]
+
+    def refuse(sender, instance, **kwargs):
+        raise DatabaseError("the database refused the deletion")  # after the feed's own pre_delete receiver ran
+
+    pre_delete.connect(refuse, sender=Project, dispatch_uid="test-refuse-deletion")
+    try:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            project.delete()
+    finally:
+        pre_delete.disconnect(sender=Project, dispatch_uid="test-refuse-deletion")
+    since = timezone.now()
+
+    factories.add_participant(project, factories.OrganisationFactory(slug="new-contractor"))  # no derived field
+
+    entries = api.get(f"/api/v1/changes/?since={since.isoformat().replace('+', '%2B')}").json()["results"]
+    assert ("project", "ml-1-railway", "updated", ["participants"]) in [
+        (e["model"], e["object"], e["action"], e["changed_fields"]) for e in entries
     ]
 
 
