@@ -93,11 +93,14 @@ BODY_RULES = {
         r"A (?:status change|figure) cannot move to another project; delete and re-add it\.",
     ),
     "is_preferred": ONE_PREFERRED,
+    # One value per indicator, subject, period, kind and source (indicators.models.DUPLICATE_SOURCE_MESSAGE).
+    "source": messages(
+        r"This source already gives a value of this indicator for this subject, period and kind: correct that one "
+        r"\(a competing value needs another source\)\."
+    ),
     # A figure's one preferred per kind, and a stored USD figure whose USD amount a PATCH changes alone (the model's
     # constraints, reported for the whole record).
-    "non_field_errors": messages(
-        ONE_PREFERRED.pattern, r"Constraint “investment_usd_amount_equals_amount” is violated\."
-    ),
+    "non_field_errors": messages(ONE_PREFERRED.pattern, r"For a figure in USD, the USD amount equals the amount\."),
     "no_usd_reason": messages(
         r"A figure in USD has its USD amount: leave this empty\.",
         r"A figure with a USD amount needs no reason for lacking one: leave it empty\.",

@@ -564,6 +564,7 @@ class InvestmentFigure(models.Model):
                 # IS NOT NULL: a NULL would make the comparison unknown, which a CHECK lets through.
                 condition=~Q(currency="USD") | Q(amount_usd__isnull=False, amount_usd=F("amount")),
                 name="investment_usd_amount_equals_amount",
+                violation_error_message="For a figure in USD, the USD amount equals the amount.",
             ),
             models.CheckConstraint(condition=Q(kind__in=choices.InvestmentKind.values), name="investment_kind_valid"),
             models.CheckConstraint(

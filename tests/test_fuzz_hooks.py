@@ -108,7 +108,18 @@ def test_fuzz_hook_drops_a_project_listed_twice_in_one_role():
 def test_fuzz_hook_drops_a_usd_figure_whose_usd_amount_alone_changes():
     refusal = {
         "no_usd_reason": ["A figure in USD has its USD amount: leave this empty."],
-        "non_field_errors": ["Constraint “investment_usd_amount_equals_amount” is violated."],
+        "non_field_errors": ["For a figure in USD, the USD amount equals the amount."],
     }
 
     assert kept(refusal, case({}, method="PATCH", body_schema={"type": "object"})) is False
+
+
+def test_fuzz_hook_drops_a_second_value_from_the_same_source():
+    refusal = {
+        "source": [
+            "This source already gives a value of this indicator for this subject, period and kind: correct that one "
+            "(a competing value needs another source)."
+        ]
+    }
+
+    assert kept(refusal, case({}, method="POST", body_schema={"type": "object"})) is False

@@ -177,3 +177,19 @@ def test_no_usd_reason_only_for_figures_without_a_usd_amount(editor_api, rates, 
 
     assert response.status_code == 400
     assert response.json()["no_usd_reason"] == [message]
+
+
+def test_usd_figure_given_a_reason_and_another_usd_amount_names_both_rules(editor_api, rates, registry):
+    figure = InvestmentFigure.objects.filter(currency="USD").first()
+
+    response = editor_api.patch(
+        f"/api/v1/investments/{figure.pk}/",
+        {"no_usd_reason": "No rate.", "amount_usd": float(figure.amount + 1)},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "no_usd_reason": ["A figure in USD has its USD amount: leave this empty."],
+        "non_field_errors": ["For a figure in USD, the USD amount equals the amount."],
+    }
