@@ -9,7 +9,8 @@ whole announced sum. Capacity is summed per unit, never across units.
 import datetime
 from decimal import Decimal
 
-from django.db.models import CharField, Count, Min, Q, QuerySet, Subquery, Sum, Value
+from django.db import connections
+from django.db.models import CharField, Count, Expression, Min, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ ROLE_COLUMN = "participations__role"
 # Dimensions a project has exactly one value of (or none): grouped by these, each project is in one group.
 ONE_GROUP_PER_PROJECT = {"corridor", "sector", "status", "phase", "confidence"}
 TOTAL_MARK = "is_totals_row"
+# Read once: an enum's ``values`` builds a new list on every access, and the statistics read it once per group.
+CAPACITY_UNITS = tuple(choices.CapacityUnit.values)
 
 
 def _aggregates(fields: dict[str, str]) -> dict:
@@ -50,9 +53,48 @@ def _aggregates(fields: dict[str, str]) -> dict:
         "realised_with_both": Sum(realised, filter=has_both),
         **{
             _capacity_alias(index): Sum("capacity_value", filter=Q(capacity_unit=unit))
-            for index, unit in enumerate(choices.CapacityUnit.values)
+            for index, unit in enumerate(CAPACITY_UNITS)
         },
     }
+
+
+class CompiledAggregate(Expression):
+    """An aggregate over the project table's own columns, as the SQL the ORM compiled for it once per process and
+    database vendor (``compiled_aggregates``). The statistics ask for the same 17 aggregates on every request;
+    resolving and compiling them again took about a fifth of a request (bench/README.md, "Issue 16, third pass").
+    Nothing in them depends on the request: the filters shape the WHERE clause, the grouping the GROUP BY."""
+
+    contains_aggregate = True
+
+    def __init__(self, sql: str, params: tuple, output_field):
+        super().__init__(output_field=output_field)
+        self.sql, self.params = sql, params
+
+    def resolve_expression(self, *args, **kwargs):
+        return self  # already resolved and compiled, and never changed
+
+    def as_sql(self, compiler, connection):
+        return self.sql, list(self.params)
+
+    def get_group_by_cols(self):
+        return []
+
+
+_compiled: dict[str, dict[str, CompiledAggregate]] = {}
+
+
+def compiled_aggregates(using: str) -> dict[str, CompiledAggregate]:
+    """``_aggregates(CURRENT_FIELDS)`` compiled for the database ``using`` (once per vendor), in the same order."""
+    connection = connections[using]
+    if connection.vendor not in _compiled:
+        query = Project.objects.values("id").annotate(**_aggregates(CURRENT_FIELDS)).query
+        compiler = query.get_compiler(connection=connection)
+        compiled = {}
+        for alias, annotation in query.annotations.items():
+            sql, params = compiler.compile(annotation)
+            compiled[alias] = CompiledAggregate(sql, tuple(params), annotation.output_field)
+        _compiled[connection.vendor] = compiled
+    return _compiled[connection.vendor]
 
 
 def _finish(row: dict) -> dict:
@@ -64,7 +106,7 @@ def _finish(row: dict) -> dict:
         _decimal(row["announced_usd"]), _decimal(row["realised_usd"])
     )
     capacity = {}
-    for index, unit in enumerate(choices.CapacityUnit.values):
+    for index, unit in enumerate(CAPACITY_UNITS):
         total = row.pop(_capacity_alias(index))
         if total is not None:
             capacity[unit] = total
@@ -93,7 +135,7 @@ def investment_stats(
         base = Project.objects.filter(id__in=base.values("id")).order_by()
     dimensions = {**DIMENSIONS, "status": fields["status"]}
     rows, columns = _grouped(base, group_by, dimensions, roles)
-    aggregates = _aggregates(fields)
+    aggregates = compiled_aggregates(base.db) if fields == CURRENT_FIELDS else _aggregates(fields)
     if set(group_by) <= ONE_GROUP_PER_PROJECT:
         # Each project is in exactly one group: the totals are the groups' sums, and one query answers both.
         grouped = list(rows.values(*columns).annotate(**aggregates).order_by(*columns))

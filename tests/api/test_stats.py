@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from projects import stats
 from projects.models import Project
 from tests import factories
 
@@ -277,3 +278,22 @@ def test_stats_investment_by_pillar_answers_groups_and_totals_in_one_query(api, 
     assert len(captured.captured_queries) == 1
     assert body["totals"]["project_count"] == 4
     assert [group["pillar"] for group in body["groups"]] == sorted(group["pillar"] for group in body["groups"])
+
+
+@pytest.mark.parametrize(
+    "group_by", [["corridor"], ["pillar"], ["province", "status"], ["organisation", "sector"], ["phase", "confidence"]]
+)
+@pytest.mark.parametrize("filtered", [False, True])
+def test_stats_compiled_aggregates_are_the_orm_sql_for_each_grouping(group_by, filtered):
+    projects = Project.objects.filter(publication="published").order_by()
+    if filtered:
+        projects = projects.filter(pillars__code__in=["energy"], announced_usd__gte=1).distinct()
+        projects = Project.objects.filter(id__in=projects.values("id")).order_by()
+    rows, columns = stats._grouped(projects, group_by, stats.DIMENSIONS, ["sponsor"])
+
+    def compiled(aggregates):
+        query = rows.values(*columns).annotate(**aggregates).order_by(*columns).query
+        return query.get_compiler(using="default").as_sql()
+
+    assert compiled(stats.compiled_aggregates("default")) == compiled(stats._aggregates(stats.CURRENT_FIELDS))
+    assert list(stats.compiled_aggregates("default")) == list(stats._aggregates(stats.CURRENT_FIELDS))
