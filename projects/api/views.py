@@ -40,7 +40,7 @@ from projects.services import realisation_ratio
 from projects.visibility import visible_children, visible_organisations, visible_projects, visible_sources
 from registry import feed
 from registry.api.changes import ChangeEntrySerializer
-from registry.api.pagination import PageNumberPagination, PageOrCursorPagination
+from registry.api.pagination import CountedOn, PageNumberPagination, PageOrCursorPagination
 from registry.api.renderers import EXPORT_CHUNK_SIZE, EXPORT_FORMATS
 from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
@@ -382,7 +382,8 @@ class ProjectViewSet(RegistryModelViewSet):
             return super().list(request, *args, **kwargs)  # export_rows reads values() rows too
         # A page is only read: values() rows (list_values), no model instances for the projects, their corridor and
         # sector.
-        page = self.paginate_queryset(self.list_rows(self.filter_queryset(self.get_queryset())))
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(CountedOn(self.list_rows(queryset), counted=queryset))
         serializer = self.get_serializer()
         return self.get_paginated_response([serializer.row_representation(row) for row in page])
 

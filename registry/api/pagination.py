@@ -36,6 +36,30 @@ def document_bounds(parameters: list[dict], bounds: dict[str, dict]) -> list[dic
     return parameters
 
 
+class CountedOn:
+    """Rows to page through, counted on another queryset that selects the same rows more cheaply: a ``values()``
+    list joins the tables its columns come from (a project's corridor and sector codes), and ``count()`` keeps those
+    joins; the queryset the rows were read from counts the same rows without them. Everything else is the rows'."""
+
+    def __init__(self, rows, counted):
+        self.rows, self.counted = rows, counted
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, key):
+        return self.rows[key]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getattr__(self, name):
+        return getattr(self.rows, name)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

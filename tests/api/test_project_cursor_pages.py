@@ -3,6 +3,8 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects.models import Project
 from tests import factories
@@ -91,3 +93,14 @@ def test_project_cursor_page_query_count_constant(api, many, django_assert_num_q
         first = api.get(URL, {"pagination": "cursor", "page_size": 2})
     with django_assert_num_queries(5):
         api.get(first.json()["next"])
+
+
+@pytest.mark.parametrize("params", [{}, {"pagination": "cursor"}, {"corridor": "green", "ordering": "-name"}])
+def test_project_list_counts_without_the_joins_of_its_columns(api, many, params):
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(URL, params)
+
+    counts = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"]]
+    assert response.json()["count"] == Project.objects.filter(publication="published", corridor__code="green").count()
+    assert len(counts) == 1
+    assert "JOIN" not in counts[0]
