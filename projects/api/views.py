@@ -6,11 +6,13 @@ from itertools import islice
 from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
 
 from projects import rules, services
 from projects.api import serializers
-from projects.api.serializers import PROJECT_LIST_FIELDS
-from projects.as_of import AS_OF_FIELDS, apply_as_of
+from projects.api.serializers import DETAIL_RECORDS, PROJECT_DETAIL_FIELDS, PROJECT_LIST_FIELDS, detail_readers
+from projects.as_of import AS_OF_FIELDS
 from projects.filtersets import (
     EventFilterSet,
     ExchangeRateFilterSet,
@@ -26,6 +28,7 @@ from projects.models import (
     Event,
     EventProject,
     ExchangeRate,
+    ExternalIdentifier,
     InvestmentFigure,
     Organisation,
     Participation,
@@ -108,6 +111,40 @@ def attach_list_relations(rows: list[dict], wanted=LIST_RELATIONS) -> list[dict]
         for project_id, *participant in participations.values_list(*columns):
             by_id[project_id]["participant_rows"].append(tuple(participant))
     return rows
+
+
+def detail_values(queryset, wanted: list[str] | None, on: datetime.date | None):
+    """``list_values`` for the full record: the project's columns that the wanted fields (all when None) read, and
+    ``updated_at`` for ``Last-Modified`` whatever they are; the related lists come from ``attach_detail_relations``."""
+    names = [
+        name
+        for name in (PROJECT_DETAIL_FIELDS if wanted is None else wanted)
+        if name not in DETAIL_RECORDS and name != "observations_url"  # the slug, always read, gives it
+    ]
+    return list_values(queryset, [*names, "updated_at"], on)
+
+
+def attach_detail_relations(row: dict, wanted, on: datetime.date | None) -> dict:
+    """Give the project's row the related lists of the full record that are ``wanted``, a query each: the list's
+    (``attach_list_relations``) and ``<name>_rows``, the ``values_list()`` tuples that
+    ``ProjectDetailSerializer.row_representation`` reads (``detail_readers``). Read as of ``on``: only the status
+    changes and figures dated on or before it, as the record stood then."""
+    attach_list_relations([row], wanted)
+    project_id, readers = row["id"], detail_readers()
+    related = {
+        "status_history": StatusChange.objects.filter(project_id=project_id).order_by("date", "id"),
+        "investments": InvestmentFigure.objects.filter(project_id=project_id).order_by("kind", "as_of", "id"),
+        "external_ids": ExternalIdentifier.objects.filter(project_id=project_id).order_by("scheme", "value"),
+        "events": EventProject.objects.filter(project_id=project_id).order_by("event__date", "event__slug", "role"),
+        "sources": Project.sources.through.objects.filter(project_id=project_id).order_by("source_id"),
+    }
+    if on is not None:
+        related["status_history"] = related["status_history"].filter(date__lte=on)
+        related["investments"] = related["investments"].filter(as_of__lte=on)
+    for name, queryset in related.items():
+        if name in wanted:
+            row[f"{name}_rows"] = list(queryset.values_list(*readers[name].columns))
+    return row
 
 
 @extend_schema_view(
@@ -331,46 +368,57 @@ class ProjectViewSet(RegistryModelViewSet):
             return None  # the filterset refuses it with a 400 naming the parameter
 
     def get_queryset(self):
-        if self.action == "history":
-            return visible_projects(self.request.user)  # the history needs the project's id only
-        if self.action == "list":  # read as values() rows (list_values); relations come from prepare_rows()
+        if self.action in ("history", "list") or (self.action == "retrieve" and self.request.method in ("GET", "HEAD")):
+            # The history needs the project's id only; a list and a read of one project read values() rows
+            # (list_values, detail_row) with their relations attached.
             return visible_projects(self.request.user)
-        queryset = visible_projects(self.request.user).select_related("corridor", "sector")
-        on = self.as_of()
-        status_changes = StatusChange.objects.select_related("source").order_by("date", "id")
-        investments = InvestmentFigure.objects.select_related("source", "exchange_rate__source").order_by(
-            "kind", "as_of", "id"
-        )
-        if on is not None:  # the record as it stood then: what is dated on or before the date
-            status_changes, investments = status_changes.filter(date__lte=on), investments.filter(as_of__lte=on)
-        # Each related list of the full record, by the field that shows it: fetched only when that field is wanted.
-        prefetches = {
-            "pillars": Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
-            "provinces": Prefetch("provinces", queryset=Province.objects.order_by("code")),
-            "participants": Prefetch(
-                "participations",
-                queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
-            ),
-            "status_history": Prefetch("status_changes", queryset=status_changes),
-            "investments": Prefetch("investments", queryset=investments),
-            "external_ids": "external_ids",
-            "events": Prefetch(
-                "event_links",
-                queryset=EventProject.objects.select_related("event").order_by("event__date", "event__slug", "role"),
-            ),
-            "sources": Prefetch("sources", queryset=Source.objects.order_by("id")),
-        }
-        wanted = self.requested_fields() if self.action == "retrieve" else None
-        return queryset.prefetch_related(
-            *(prefetch for name, prefetch in prefetches.items() if wanted is None or name in wanted)
+        # Writes (and the browsable API's forms) keep the serializer's instance with every related list prefetched.
+        return (
+            visible_projects(self.request.user)
+            .select_related("corridor", "sector")
+            .prefetch_related(
+                Prefetch("pillars", queryset=Pillar.objects.only("id", "code")),
+                Prefetch("provinces", queryset=Province.objects.order_by("code")),
+                Prefetch(
+                    "participations",
+                    queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
+                ),
+                Prefetch(
+                    "status_changes", queryset=StatusChange.objects.select_related("source").order_by("date", "id")
+                ),
+                Prefetch(
+                    "investments",
+                    queryset=InvestmentFigure.objects.select_related("source", "exchange_rate__source").order_by(
+                        "kind", "as_of", "id"
+                    ),
+                ),
+                "external_ids",
+                Prefetch(
+                    "event_links",
+                    queryset=EventProject.objects.select_related("event").order_by(
+                        "event__date", "event__slug", "role"
+                    ),
+                ),
+                Prefetch("sources", queryset=Source.objects.order_by("id")),
+            )
         )
 
-    def get_object(self):
-        project = super().get_object()
-        on = self.as_of()
+    def retrieve(self, request, *args, **kwargs):
+        # A read of one project: values() rows, no Project, related instances or prefetch machinery (detail_row).
+        return Response(self.get_serializer().row_representation(self.detail_row()))
+
+    def detail_row(self) -> dict:
+        """The shown project as a ``values()`` row with the related lists its wanted fields show (only those:
+        ``fields=``), as of ``as_of`` when given (the filterset has annotated and filtered the queryset for it);
+        a 404 for a project the reader may not see, as ``get_object`` gives."""
+        on, wanted = self.as_of(), self.requested_fields()
+        rows = detail_values(self.filter_queryset(self.get_queryset()), wanted, on)
+        row = get_object_or_404(rows, slug=self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(self.request, row)
+        self.shown_updated_at = row["updated_at"]
         if on is not None:
-            apply_as_of(project, on)
-        return project
+            apply_as_of_to_row(row, on)
+        return attach_detail_relations(row, PROJECT_DETAIL_FIELDS if wanted is None else wanted, on)
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -200,16 +200,18 @@ class ConditionalMixin:
     """``ETag`` on GET (304 on ``If-None-Match``, weak comparison); ``Last-Modified`` on a record that has an
     ``updated_at`` (304 on ``If-Modified-Since`` when no ``If-None-Match`` is sent, RFC 9110 13.2.2)."""
 
+    # The shown record's ``updated_at``: set by get_object, or by a view that reads the record as a values() row.
+    shown_updated_at: datetime.datetime | None = None
+
     def last_modified(self) -> datetime.datetime | None:
         """The shown record's ``updated_at`` (a detail read of the record as it is now); None elsewhere."""
-        instance = getattr(self, "_shown_instance", None)
         if getattr(self, "action", None) != "retrieve" or self.request.query_params.get("as_of"):
             return None
-        return getattr(instance, "updated_at", None)
+        return self.shown_updated_at
 
     def get_object(self):
         instance = super().get_object()
-        self._shown_instance = instance
+        self.shown_updated_at = getattr(instance, "updated_at", None)
         return instance
 
     def finalize_response(self, request, response, *args, **kwargs):
