@@ -45,6 +45,10 @@ from registry.api.fields import (
     ValidatedModelSerializer,
     VocabularyField,
     json_type_name,
+    row_choice,
+    row_column,
+    row_computed,
+    row_typed,
 )
 from registry.api.rows import Computed, RowReader
 from registry.validators import web_url_validator
@@ -588,11 +592,11 @@ class ProjectSerializer(RegistryModelSerializer):
         asked for (``fields=``) are built, so that what they do not need is neither read nor fetched."""
         return {name: LIST_VALUES[name](self, instance) for name in self.fields}
 
-    def row_representation(self, row: dict) -> dict:
+    def row_binders(self):
         """The list shape from a ``values()`` row (``projects.api.views.list_values``, relations attached by
         ``attach_list_relations``): what ``to_representation`` gives for the project (tests/bench pins that both
         are equal, byte for byte), without building a model instance and the corridor and sector it joins."""
-        return {name: ROW_VALUES[name](self, row) for name in self.shown_field_names()}
+        return ROW_VALUES
 
     def typed(self, name: str, value):
         return None if value is None else self.reading_fields()[name].to_representation(value)
@@ -720,46 +724,38 @@ def _row_participants(serializer, row: dict) -> list[dict]:
     ]
 
 
-def _row_typed(name: str):
-    return lambda serializer, row: serializer.typed(name, row[name])
-
-
-def _row_choice(name: str):
-    return lambda serializer, row: serializer.choice(name, row[name]) or None
-
-
-def _row_column(column: str):
-    return lambda serializer, row: row[column]
+def _row_is_stale(serializer, row: dict) -> bool:
+    return project_is_stale(row["status"], row["status_since"], row.get("stale_on"))
 
 
 # How ProjectSerializer builds each field of the list shape from a values() row (LIST_VALUES, from an instance).
 ROW_VALUES = {
-    "slug": _row_column("slug"),
-    "name": _row_column("name"),
-    "summary": _row_column("summary"),
-    "phase": lambda serializer, row: serializer.choice("phase", row["phase"]),
-    "corridor": _row_column("corridor__code"),
-    "pillars": _row_column("pillar_codes"),
-    "sector": _row_column("sector__code"),
-    "status": _row_choice("status"),
-    "status_since": _row_typed("status_since"),
-    "is_stale": lambda serializer, row: project_is_stale(row["status"], row["status_since"], row.get("stale_on")),
-    "provinces": _row_column("province_codes"),
-    "place_name": _row_column("place_name"),
-    "latitude": _row_typed("latitude"),
-    "longitude": _row_typed("longitude"),
-    "capacity_value": _row_typed("capacity_value"),
-    "location_precision": _row_choice("location_precision"),
-    "capacity_unit": _row_choice("capacity_unit"),
-    "announced_usd": _row_typed("announced_usd"),
-    "committed_usd": _row_typed("committed_usd"),
-    "realised_usd": _row_typed("realised_usd"),
-    "realisation_ratio": _row_typed("realisation_ratio"),
-    "participants": _row_participants,
-    "confidence": _row_choice("confidence"),
-    "publication": lambda serializer, row: serializer.choice("publication", row["publication"]),
-    "updated_at": _row_typed("updated_at"),
-    "url": lambda serializer, row: serializer.project_url(row["slug"]),
+    "slug": row_column("slug"),
+    "name": row_column("name"),
+    "summary": row_column("summary"),
+    "phase": row_choice("phase", blank_is_null=False),
+    "corridor": row_column("corridor__code"),
+    "pillars": row_column("pillar_codes"),
+    "sector": row_column("sector__code"),
+    "status": row_choice("status"),
+    "status_since": row_typed("status_since"),
+    "is_stale": row_computed(_row_is_stale),
+    "provinces": row_column("province_codes"),
+    "place_name": row_column("place_name"),
+    "latitude": row_typed("latitude"),
+    "longitude": row_typed("longitude"),
+    "capacity_value": row_typed("capacity_value"),
+    "location_precision": row_choice("location_precision"),
+    "capacity_unit": row_choice("capacity_unit"),
+    "announced_usd": row_typed("announced_usd"),
+    "committed_usd": row_typed("committed_usd"),
+    "realised_usd": row_typed("realised_usd"),
+    "realisation_ratio": row_typed("realisation_ratio"),
+    "participants": row_computed(_row_participants),
+    "confidence": row_choice("confidence"),
+    "publication": row_choice("publication", blank_is_null=False),
+    "updated_at": row_typed("updated_at"),
+    "url": row_computed(lambda serializer, row: serializer.project_url(row["slug"])),
 }
 
 
@@ -799,11 +795,11 @@ class ProjectDetailSerializer(ProjectSerializer):
     def to_representation(self, instance):
         return self.generic_representation(instance)
 
-    def row_representation(self, row: dict) -> dict:
+    def row_binders(self):
         """The full record from a ``values()`` row of the project and a ``values_list()`` of each related list it
         shows (``projects.api.views.ProjectViewSet.detail_row``): what ``to_representation`` gives for the project
         with its relations prefetched (tests/bench pins both byte for byte), without the model instances."""
-        return {name: DETAIL_ROW_VALUES[name](self, row) for name in self.shown_field_names()}
+        return DETAIL_ROW_VALUES
 
     def related_records(self, name: str, row: dict) -> list[dict]:
         reader = detail_readers()[name]
@@ -853,15 +849,15 @@ def detail_readers() -> dict[str, RowReader]:
 
 
 def _row_records(name: str):
-    return lambda serializer, row: serializer.related_records(name, row)
+    return row_computed(lambda serializer, row: serializer.related_records(name, row))
 
 
 # How ProjectDetailSerializer builds each field of the full record from a values() row (ROW_VALUES, the list's).
 DETAIL_ROW_VALUES = {
     **ROW_VALUES,
-    **{name: _row_typed(name) for name in KEY_DATES},
+    **{name: row_typed(name) for name in KEY_DATES},
     **{name: _row_records(name) for name in DETAIL_RECORDS},
-    "observations_url": lambda serializer, row: serializer.observations_url_for(row["slug"]),
+    "observations_url": row_computed(lambda serializer, row: serializer.observations_url_for(row["slug"])),
 }
 
 
