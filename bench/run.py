@@ -10,7 +10,7 @@ prints latency, throughput, queries per request and the CSV export's peak memory
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpec_bench .venv/bin/python bench/run.py
     DATABASE_URL=... .venv/bin/python bench/run.py --projects 2000 --observations 20000 --quick   # CI
 
-Exit status: 0 when the hard targets hold (queries per detail <= DETAIL_MAX_QUERIES (9), a constant number of queries per project list,
+Exit status: 0 when the hard targets hold (queries per detail <= 9, a constant number of queries per project list,
 no COUNT on observations, CSV peak memory growth < 100 MB); 1 when one is broken; with ``--strict`` the ratio targets
 count as well. 2 for a setup error (no PostgreSQL, real data in the database, a baseline that disagrees with the API).
 """
