@@ -4,6 +4,7 @@ Multi-value filters accept ``?x=a,b`` and ``?x=a&x=b`` alike ("any of"); an unkn
 parameter and, for short vocabularies, lists the allowed values.
 """
 
+import copy
 import datetime
 import re
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
+from django_filters.filters import FilterMethod
 from drf_spectacular.utils import extend_schema_field
 
 from registry.api import code_maps
@@ -417,6 +419,35 @@ class CodeListFilter(CommaListFilter):
     field_class = CodeField
 
 
+def filter_for_one_filterset(filter_: django_filters.Filter) -> django_filters.Filter:
+    """A copy of a declared filter for one filterset: what django-filter changes on it per filterset (``parent``,
+    ``model``, the request's queryset in ``extra``, the form field it builds, a ``method`` bound to the filterset) is
+    its own; the rest is the declaration's configuration (names, choices, a queryset that is only ever cloned),
+    shared rather than deep-copied."""
+    copied = copy.copy(filter_)
+    copied.extra = dict(filter_.extra)
+    copied.__dict__.pop("_field", None)
+    if isinstance(copied.__dict__.get("filter"), FilterMethod):
+        copied.filter = FilterMethod(copied)
+    return copied
+
+
+class FilterCopies(dict):
+    """The filters of a filterset built per request: django-filter deep-copies them (a few hundred objects for a
+    handful of filters, per request); ``filter_for_one_filterset`` copies what a filterset changes."""
+
+    def __deepcopy__(self, memo):
+        return {name: filter_for_one_filterset(filter_) for name, filter_ in self.items()}
+
+
+class FieldsOfOneForm(dict):
+    """The fields of a form class made for one form instance: Django deep-copies a form class's fields for each
+    instance so that instances do not share them; with one instance, these fields are already its own."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class RegistryFilterSet(django_filters.FilterSet):
     """The base of every FilterSet of the API. Its filters are the query parameters a list accepts: the strict check
     (``registry.api.views.StrictQueryParamsMixin``) refuses any other with a 400 naming it, and ``EDITOR_ONLY``
@@ -432,9 +463,18 @@ class RegistryFilterSet(django_filters.FilterSet):
         cost more than the rest of a statistics request's Python. Each filter reads the parameter of its own name.
         The browsable API's filter form and the schema still see every filter (they build the filterset without
         ``given_only``)."""
-        if given_only and data is not None and prefix is None:
-            self.base_filters = self.given_filters(data.keys())
+        self.built_per_request = given_only and data is not None and prefix is None
+        if self.built_per_request:
+            self.base_filters = FilterCopies(self.given_filters(data.keys()))
         super().__init__(data, queryset, request=request, prefix=prefix)
+
+    def get_form_class(self):
+        """django-filter's form class, of this filterset's own fields. Built for one request, its form is its only
+        instance, so the fields need not be deep-copied again for it (``FieldsOfOneForm``)."""
+        form_class = super().get_form_class()
+        if self.built_per_request:
+            form_class.base_fields = FieldsOfOneForm(form_class.base_fields)
+        return form_class
 
     @classmethod
     def given_filters(cls, names) -> dict:
