@@ -73,9 +73,3 @@ def keep_rows(model, column: str, version: int, rows: dict) -> None:
 def lookup_database(queryset, version: int | None):
     """Where to look codes up: the primary database when the rows will be kept, else wherever the router reads."""
     return queryset if version is None else queryset.using(DEFAULT_DB_ALIAS)
-
-
-def forget() -> None:
-    """Drop every kept map (tests that change the database behind the version's back)."""
-    with _kept.lock:
-        _kept.maps.clear()
