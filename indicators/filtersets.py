@@ -15,6 +15,7 @@ class IndicatorFilterSet(filters.RegistryFilterSet):
         field_name="corridors",
         to_field_name="code",
         queryset=Corridor.objects.all(),
+        cached=True,
         enumerated=True,
         label="Corridor code(s).",
     )
@@ -35,7 +36,11 @@ class IndicatorFilterSet(filters.RegistryFilterSet):
 
 class ObservationFilterSet(filters.RegistryFilterSet):
     indicator = filters.MultiCodeFilter(
-        field_name="indicator", to_field_name="code", queryset=Indicator.objects.all(), label="Indicator code(s)."
+        field_name="indicator",
+        to_field_name="code",
+        queryset=Indicator.objects.all(),
+        cached=True,
+        label="Indicator code(s).",
     )
     scope = filters.MultiChoiceFilter(choices=choices.Scope.choices, label="Scope(s).")
     project = filters.MultiCodeFilter(
@@ -45,6 +50,7 @@ class ObservationFilterSet(filters.RegistryFilterSet):
         field_name="corridor",
         to_field_name="code",
         queryset=Corridor.objects.all(),
+        cached=True,
         enumerated=True,
         label="Corridor code(s).",
     )

@@ -87,6 +87,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         field_name="corridor",
         to_field_name="code",
         queryset=Corridor.objects.all(),
+        cached=True,
         none_value=choices.NONE_VALUE,
         enumerated=True,
         label="Corridor code(s); `none` for projects no source or documented rule assigns to a corridor.",
@@ -94,6 +95,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     pillar = filters.MultiCodeFilter(
         to_field_name="code",
         queryset=Pillar.objects.all(),
+        cached=True,
         enumerated=True,
         method="filter_pillar",
         label="5E pillar code(s): projects in any of them.",
@@ -101,6 +103,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     sector = filters.MultiCodeFilter(
         to_field_name="code",
         queryset=Sector.objects.all(),
+        cached=True,
         enumerated=True,
         method="filter_sector",
         label="Sector code(s); a top-level sector matches its children too.",

@@ -161,6 +161,7 @@ class ResponseCacheMiddleware:
         if kept:
             return served(entry, request)
         request.version_etag = etag  # for the view's ETag (ConditionalMixin)
+        request.data_version = version  # for the vocabularies' code maps (registry.api.code_maps): no second read
         request.reads_primary = True  # not a replica (registry.routers)
         response = self.get_response(request)
         if keepable(request, response):

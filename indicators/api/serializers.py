@@ -1,5 +1,9 @@
 """Serializers of the indicators API: indicators by code, observations with their subject by public identifier."""
 
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -134,7 +138,8 @@ class ObservationSerializer(RegistryModelSerializer):
         # (the source of a second value from one source, is_preferred of a second preferred value).
         validators = []
 
-    _url_around_id: list[str] | None = None
+    # Per response: how each shown field is read from a values() row (``row_representation``).
+    _row_readers: list[tuple[str, Callable[[dict], Any]]] | None = None
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -145,19 +150,17 @@ class ObservationSerializer(RegistryModelSerializer):
     def row_representation(self, row: dict) -> dict:
         """What ``to_representation`` gives for the observation, from its ``values(*LIST_VALUES)`` row: the list
         reads rows without building model instances (tests/indicators/test_api.py pins that both are equal). Only
-        the fields asked for (``fields=``), typed by DRF's own field objects."""
-        return {name: ROW_VALUES[name](self, row) for name in self.shown_field_names()}
+        the fields asked for (``fields=``), typed by DRF's own field objects. Which fields, their field objects and
+        the URL around the id are looked up once per response (``ROW_READERS``), not once per value."""
+        readers = self._row_readers
+        if readers is None:
+            readers = self._row_readers = [(name, ROW_READERS[name](self)) for name in self.shown_field_names()]
+        return {name: read(row) for name, read in readers}
 
-    def typed(self, name: str, value):
-        return None if value is None else self.reading_fields()[name].to_representation(value)
-
-    def observation_url(self, pk: int) -> str:
-        """The ``url`` field's value; reversed once per response, the id put in place."""
-        if self._url_around_id is None:
-            url = self.reading_fields()["url"].url_for(URL_ID_MARKER, self.context.get("request"))
-            self._url_around_id = url.split(URL_ID_MARKER)
-        before, after = self._url_around_id
-        return f"{before}{pk}{after}"
+    def url_around_id(self) -> list[str]:
+        """The ``url`` field's value before and after the observation's id: reversed once, the id put in place."""
+        url = self.reading_fields()["url"].url_for(URL_ID_MARKER, self.context.get("request"))
+        return url.split(URL_ID_MARKER)
 
     def _subject_columns(self, attrs, instance=None):
         scope = attrs.get("scope", getattr(instance, "scope", None))
@@ -184,21 +187,38 @@ class ObservationSerializer(RegistryModelSerializer):
         return services.observation_update(observation=instance, **validated_data)
 
 
-def _subject(serializer, row: dict) -> str | None:
-    column = SUBJECT_VALUE.get(row["scope"])
-    return (row[column] if column else None) or None
+def _subject(serializer):
+    def subject(row: dict) -> str | None:
+        column = SUBJECT_VALUE.get(row["scope"])
+        return (row[column] if column else None) or None
+
+    return subject
 
 
 def _typed(name: str):
-    return lambda serializer, row: serializer.typed(name, row[name])
+    def reader(serializer):
+        to_representation = serializer.reading_fields()[name].to_representation
+
+        def typed(row: dict):
+            value = row[name]
+            return None if value is None else to_representation(value)
+
+        return typed
+
+    return reader
 
 
 def _column(column: str):
-    return lambda serializer, row: row[column]
+    return lambda serializer: itemgetter(column)
 
 
-# Each field of ObservationSerializer from a values() row.
-ROW_VALUES = {
+def _url(serializer):
+    before, after = serializer.url_around_id()
+    return lambda row: f"{before}{row['id']}{after}"
+
+
+# Each field of ObservationSerializer: given the serializer of a response, how its value is read from a values() row.
+ROW_READERS = {
     "id": _column("id"),
     "indicator": _column("indicator__code"),
     "scope": _typed("scope"),
@@ -211,7 +231,7 @@ ROW_VALUES = {
     "quote": _typed("quote"),
     "is_preferred": _typed("is_preferred"),
     "note": _typed("note"),
-    "url": lambda serializer, row: serializer.observation_url(row["id"]),
+    "url": _url,
 }
 
 

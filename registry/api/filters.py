@@ -4,17 +4,21 @@ Multi-value filters accept ``?x=a,b`` and ``?x=a&x=b`` alike ("any of"); an unkn
 parameter and, for short vocabularies, lists the allowed values.
 """
 
+import copy
 import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
+from django_filters.filters import FilterMethod
 from drf_spectacular.utils import extend_schema_field
+
+from registry.api import code_maps
 
 # Vocabularies up to this size are listed in full in error messages.
 LIST_ALLOWED_UP_TO = 40
@@ -64,6 +68,10 @@ class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
 
 
 class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    # The data version this request reads under (``code_maps.request_version``), set by a filter whose codes may be
+    # answered from the process's map of its vocabulary (``MultiCodeFilter(cached=True)``); None: always query.
+    read_version = None
+
     def __init__(self, *args, none_value: str | None = None, **kwargs):
         self.none_value = none_value  # a value that asks for rows without any (``none``), kept as that string
         super().__init__(*args, **kwargs)
@@ -78,10 +86,7 @@ class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultiple
         if not values:
             return [self.none_value]
         key = self.to_field_name or "pk"
-        try:
-            found = {str(getattr(obj, key)): obj for obj in self.queryset.filter(**{f"{key}__in": values})}
-        except (ValueError, TypeError, ValidationError):  # e.g. a non-number where ids are numbers
-            raise ValidationError(f"Invalid value(s): {', '.join(repr(v) for v in values)}.", code="invalid") from None
+        found = self.found_rows(key, values)
         unknown = [item for item in values if item not in found]
         if unknown:
             message = f"Unknown value(s) {', '.join(repr(u) for u in unknown)}."
@@ -91,6 +96,25 @@ class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultiple
                 message += f" Allowed: {', '.join(allowed)}."
             raise ValidationError(message, code="invalid_choice")
         return [*found.values(), *([self.none_value] if wants_none else [])]
+
+    def found_rows(self, key: str, values: list[str]) -> dict:
+        """The rows of ``values`` that exist (code -> row): from the process's map of the vocabulary when it holds
+        every one of them at this request's data version (no query), else from the database (``code_maps``)."""
+        version = self.read_version() if self.read_version is not None else None
+        model = self.queryset.model
+        if version is not None:
+            kept = code_maps.kept_rows(model, key, version)
+            if all(item in kept for item in values):
+                wanted = set(values)
+                return {code: row for code, row in kept.items() if code in wanted}
+        try:
+            queryset = code_maps.lookup_database(self.queryset, version).filter(**{f"{key}__in": values})
+            found = {str(getattr(obj, key)): obj for obj in queryset}
+        except (ValueError, TypeError, ValidationError):  # e.g. a non-number where ids are numbers
+            raise ValidationError(f"Invalid value(s): {', '.join(repr(v) for v in values)}.", code="invalid") from None
+        if version is not None:
+            code_maps.keep_rows(model, key, version, found)
+        return found
 
 
 class TextSearchFilter(django_filters.CharFilter):
@@ -131,11 +155,27 @@ class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
 
     field_class = CommaSeparatedModelMultipleChoiceField
 
-    def __init__(self, *args, enumerated: bool = False, **kwargs):
+    def __init__(self, *args, enumerated: bool = False, cached: bool = False, **kwargs):
         # A short, editorial vocabulary (corridors, pillars, sectors): the schema lists its codes, read from the
         # database when the schema is generated.
         self.enumerated = enumerated
+        # A small table filtered whole (``queryset=Model.objects.all()``): codes found are kept in the process under
+        # the data version, and a request whose codes are all kept makes no query (``registry.api.code_maps``).
+        self.cached = cached
         super().__init__(*args, **kwargs)
+        queryset = self.extra.get("queryset")
+        if cached and (queryset is None or callable(queryset) or queryset.query.has_filters()):
+            raise ImproperlyConfigured(
+                "A cached code filter needs a whole table as its queryset (Model.objects.all())."
+            )
+
+    @property
+    def field(self):
+        field = super().field
+        if self.cached:
+            request = self.get_request()
+            field.read_version = lambda: code_maps.request_version(request)
+        return field
 
     def documented_values(self) -> list[str] | None:
         """The values the schema lists for this filter (its codes, plus ``none_value``), or None: not enumerated, or
@@ -379,6 +419,35 @@ class CodeListFilter(CommaListFilter):
     field_class = CodeField
 
 
+def filter_for_one_filterset(filter_: django_filters.Filter) -> django_filters.Filter:
+    """A copy of a declared filter for one filterset: what django-filter changes on it per filterset (``parent``,
+    ``model``, the request's queryset in ``extra``, the form field it builds, a ``method`` bound to the filterset) is
+    its own; the rest is the declaration's configuration (names, choices, a queryset that is only ever cloned),
+    shared rather than deep-copied."""
+    copied = copy.copy(filter_)
+    copied.extra = dict(filter_.extra)
+    copied.__dict__.pop("_field", None)
+    if isinstance(copied.__dict__.get("filter"), FilterMethod):
+        copied.filter = FilterMethod(copied)
+    return copied
+
+
+class FilterCopies(dict):
+    """The filters of a filterset built per request: django-filter deep-copies them (a few hundred objects for a
+    handful of filters, per request); ``filter_for_one_filterset`` copies what a filterset changes."""
+
+    def __deepcopy__(self, memo):
+        return {name: filter_for_one_filterset(filter_) for name, filter_ in self.items()}
+
+
+class FieldsOfOneForm(dict):
+    """The fields of a form class made for one form instance: Django deep-copies a form class's fields for each
+    instance so that instances do not share them; with one instance, these fields are already its own."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class RegistryFilterSet(django_filters.FilterSet):
     """The base of every FilterSet of the API. Its filters are the query parameters a list accepts: the strict check
     (``registry.api.views.StrictQueryParamsMixin``) refuses any other with a 400 naming it, and ``EDITOR_ONLY``
@@ -394,9 +463,18 @@ class RegistryFilterSet(django_filters.FilterSet):
         cost more than the rest of a statistics request's Python. Each filter reads the parameter of its own name.
         The browsable API's filter form and the schema still see every filter (they build the filterset without
         ``given_only``)."""
-        if given_only and data is not None and prefix is None:
-            self.base_filters = self.given_filters(data.keys())
+        self.built_per_request = given_only and data is not None and prefix is None
+        if self.built_per_request:
+            self.base_filters = FilterCopies(self.given_filters(data.keys()))
         super().__init__(data, queryset, request=request, prefix=prefix)
+
+    def get_form_class(self):
+        """django-filter's form class, of this filterset's own fields. Built for one request, its form is its only
+        instance, so the fields need not be deep-copied again for it (``FieldsOfOneForm``)."""
+        form_class = super().get_form_class()
+        if self.built_per_request:
+            form_class.base_fields = FieldsOfOneForm(form_class.base_fields)
+        return form_class
 
     @classmethod
     def given_filters(cls, names) -> dict:

@@ -788,6 +788,22 @@ def test_project_filterset_given_only_selects_what_the_whole_filterset_selects(r
     assert list(given.qs.values_list("slug", flat=True)) == list(whole.qs.values_list("slug", flat=True))
 
 
+def test_project_filterset_given_only_filters_and_fields_belong_to_their_filterset(registry):
+    data = QueryDict("pillar=energy&status=operational")
+    first = ProjectFilterSet(data=data, queryset=Project.objects.all(), given_only=True)
+    second = ProjectFilterSet(data=data, queryset=Project.objects.all(), given_only=True)
+
+    declared = ProjectFilterSet.base_filters
+    for name in ["pillar", "status", "ordering"]:
+        assert first.filters[name] is not second.filters[name]
+        assert first.filters[name] is not declared[name]
+        assert first.filters[name].extra is not declared[name].extra
+        assert first.filters[name].parent is first
+        assert first.form.fields[name] is not second.form.fields[name]
+    assert first.filters["pillar"].filter.f is first.filters["pillar"]  # its method is looked up on `first`
+    assert list(first.qs.values_list("slug", flat=True)) == list(second.qs.values_list("slug", flat=True))
+
+
 def test_project_filterset_given_only_refuses_include_future_without_as_of(registry):
     filterset = ProjectFilterSet(data=QueryDict("include_future=true"), queryset=Project.objects.all(), given_only=True)
 
