@@ -1,9 +1,5 @@
 """Serializers of the indicators API: indicators by code, observations with their subject by public identifier."""
 
-from collections.abc import Callable
-from operator import itemgetter
-from typing import Any
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,7 +9,14 @@ from indicators.choices import SUBJECT_FIELD
 from indicators.models import Indicator, Observation
 from projects.models import Corridor, Source
 from projects.visibility import visible_projects
-from registry.api.fields import AbsoluteUrlField, RegistryModelSerializer, ValidatedModelSerializer, VocabularyField
+from registry.api.fields import (
+    AbsoluteUrlField,
+    RegistryModelSerializer,
+    ValidatedModelSerializer,
+    VocabularyField,
+    row_column,
+    row_typed,
+)
 
 VALUE = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
 # The columns the observation list reads with values() (``ObservationSerializer.row_representation``), and the one
@@ -138,24 +141,16 @@ class ObservationSerializer(RegistryModelSerializer):
         # (the source of a second value from one source, is_preferred of a second preferred value).
         validators = []
 
-    # Per response: how each shown field is read from a values() row (``row_representation``).
-    _row_readers: list[tuple[str, Callable[[dict], Any]]] | None = None
-
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if "subject" in data:  # absent when `fields=` leaves it out
             data["subject"] = data["subject"] or None
         return data
 
-    def row_representation(self, row: dict) -> dict:
+    def row_binders(self):
         """What ``to_representation`` gives for the observation, from its ``values(*LIST_VALUES)`` row: the list
-        reads rows without building model instances (tests/indicators/test_api.py pins that both are equal). Only
-        the fields asked for (``fields=``), typed by DRF's own field objects. Which fields, their field objects and
-        the URL around the id are looked up once per response (``ROW_READERS``), not once per value."""
-        readers = self._row_readers
-        if readers is None:
-            readers = self._row_readers = [(name, ROW_READERS[name](self)) for name in self.shown_field_names()]
-        return {name: read(row) for name, read in readers}
+        reads rows without building model instances (tests/indicators/test_api.py pins that both are equal)."""
+        return ROW_READERS
 
     def url_around_id(self) -> list[str]:
         """The ``url`` field's value before and after the observation's id: reversed once, the id put in place."""
@@ -195,23 +190,6 @@ def _subject(serializer):
     return subject
 
 
-def _typed(name: str):
-    def reader(serializer):
-        to_representation = serializer.reading_fields()[name].to_representation
-
-        def typed(row: dict):
-            value = row[name]
-            return None if value is None else to_representation(value)
-
-        return typed
-
-    return reader
-
-
-def _column(column: str):
-    return lambda serializer: itemgetter(column)
-
-
 def _url(serializer):
     before, after = serializer.url_around_id()
     return lambda row: f"{before}{row['id']}{after}"
@@ -219,18 +197,18 @@ def _url(serializer):
 
 # Each field of ObservationSerializer: given the serializer of a response, how its value is read from a values() row.
 ROW_READERS = {
-    "id": _column("id"),
-    "indicator": _column("indicator__code"),
-    "scope": _typed("scope"),
+    "id": row_column("id"),
+    "indicator": row_column("indicator__code"),
+    "scope": row_typed("scope"),
     "subject": _subject,
-    "period_start": _typed("period_start"),
-    "period_end": _typed("period_end"),
-    "kind": _typed("kind"),
-    "value": _typed("value"),
-    "source": _column("source_id"),
-    "quote": _typed("quote"),
-    "is_preferred": _typed("is_preferred"),
-    "note": _typed("note"),
+    "period_start": row_typed("period_start"),
+    "period_end": row_typed("period_end"),
+    "kind": row_typed("kind"),
+    "value": row_typed("value"),
+    "source": row_column("source_id"),
+    "quote": row_typed("quote"),
+    "is_preferred": row_typed("is_preferred"),
+    "note": row_typed("note"),
     "url": _url,
 }
 
