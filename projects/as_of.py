@@ -10,9 +10,10 @@ SQL query whatever the number of projects; ``AS_OF_FIELDS`` names the annotation
 """
 
 import datetime
+import functools
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, FloatField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, DecimalField, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Round
 
 from projects import choices
@@ -28,6 +29,8 @@ AS_OF_FIELDS = {
     "realisation_ratio": "as_of_realisation_ratio",
 }
 CURRENT_FIELDS = {name: name for name in AS_OF_FIELDS}
+# The annotations a row or an instance reads; the ratio is an alias only (``projects_as_of``), recomputed from them.
+AS_OF_SELECTED = {name: annotation for name, annotation in AS_OF_FIELDS.items() if name != "realisation_ratio"}
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 _ratio_column = Project._meta.get_field("realisation_ratio")
 RATIO = DecimalField(max_digits=_ratio_column.max_digits, decimal_places=_ratio_column.decimal_places)
@@ -46,16 +49,58 @@ def headline_figures(kind: str, on: datetime.date) -> QuerySet:
     return figures.order_by("-is_preferred", "-as_of", "-created_at", "-id")
 
 
-def _quotient(dividend: str, divisor: str):
+def _quotient(dividend: str, divisor: str, vendor: str):
     """dividend / divisor as a decimal number; SQLite divides whole numbers as whole numbers, so as reals there."""
-    if connection.vendor == "sqlite":
+    if vendor == "sqlite":
         return Cast(dividend, FloatField()) / F(divisor)
     return F(dividend) / F(divisor)
 
 
-def headline_as_of(kind: str, on: datetime.date) -> Subquery:
-    """The outer project's headline USD amount of ``kind`` as of ``on``."""
-    return Subquery(headline_figures(kind, on).values("amount_usd")[:1], output_field=MONEY)
+def headline_as_of(kind: str, on: datetime.date) -> Case:
+    """The outer project's headline USD amount of ``kind`` as of ``on``.
+
+    When no figure of ``kind`` (of any project) is dated after ``on``, every project's figures as of then are all its
+    figures, and its stored headline column (kept in step by the write path) is the answer: a column read. Which case
+    holds is one uncorrelated EXISTS, which PostgreSQL evaluates once per query (an InitPlan, an index probe on
+    ``investment_kind_as_of_idx``); only otherwise is the headline looked up among each project's figures.
+    """
+    dated_later = InvestmentFigure.objects.filter(kind=kind, as_of__gt=on, amount_usd__isnull=False)
+    return Case(
+        When(~Exists(dated_later), then=F(f"{kind}_usd")),
+        default=Subquery(headline_figures(kind, on).values("amount_usd")[:1]),
+        output_field=MONEY,
+    )
+
+
+def status_as_of(on: datetime.date, *, stored: str, looked_up: str) -> Case:
+    """The outer project's status (``stored="status", looked_up="status"``) or its date (``"status_since"``,
+    ``"date"``) as of ``on``: null when it had no status change by then.
+
+    The stored ``status``/``status_since`` are the project's latest status change (the write path keeps them in
+    step); when that change is dated on or before ``on`` it is the latest by then too, so the stored column answers
+    and the lookup in the status history runs only for projects that changed status after ``on``. Read as of a recent
+    date, that is a column read for nearly every project, in a filter and a COUNT as well.
+    """
+    return Case(
+        When(status_since__lte=on, then=F(stored)),
+        default=Subquery(latest_status_change(on).values(looked_up)[:1]),
+        output_field=Project._meta.get_field(stored),
+    )
+
+
+def had_status_by(on: datetime.date) -> Q:
+    """The project had a status change dated on or before ``on`` (its as-of status is not empty): a semi-join, so a
+    COUNT or a filter needs no status value."""
+    return Q(status_since__lte=on) | Exists(StatusChange.objects.filter(project=OuterRef("pk"), date__lte=on))
+
+
+def status_in(on: datetime.date, statuses: list[str]) -> Q:
+    """The as-of status (``as_of_status``, from ``projects_as_of``) is one of ``statuses``: on the stored column
+    where it answers (``status_as_of``), else on the looked-up status. Said so rather than as one CASE, the planner
+    estimates the matches from the stored column's statistics: a CASE gets a guessed 0.5%, which made it join the
+    sectors by a nested loop over every match."""
+    reached = Q(status_since__lte=on)
+    return (reached & Q(status__in=statuses)) | (~reached & Q(as_of_status__in=statuses))
 
 
 def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: bool = False) -> QuerySet:
@@ -63,39 +108,50 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
 
     A project that had no status change by then had not entered the record yet: it is left out, unless
     ``include_future``, which keeps it with no status.
+
+    The realisation ratio is an alias, not a selected column: SQL repeats the announced and realised subqueries in
+    it (four lookups more per row), and the rows recompute it from those two in Python (``apply_as_of``) with the
+    stored ratio's rounding; a filter or an ordering on it still reads it. PostgreSQL evaluates the selected
+    subqueries after the sort and limit, for the page's rows only; a filter or an ordering on an as-of value
+    evaluates that one for every candidate row.
     """
-    latest = latest_status_change(on)
+    annotations, aliases, had_status = _as_of_expressions(on, connection.vendor)
+    annotated = queryset.annotate(**annotations).alias(**aliases)
+    return annotated if include_future else annotated.filter(had_status)
+
+
+@functools.lru_cache(maxsize=256)
+def _as_of_expressions(on: datetime.date, vendor: str) -> tuple[dict, dict, Q]:
+    """The annotations, aliases and condition (``had_status_by``) of ``projects_as_of``, built once per date and
+    database vendor (the quotient depends on it): building their nine inner querysets took longer than compiling the
+    query that uses them. Django copies an expression when a queryset resolves it, so one serves every queryset."""
     money = {kind: headline_as_of(kind, on) for kind in choices.InvestmentKind.values}
-    annotated = queryset.annotate(
-        as_of_status=Coalesce(Subquery(latest.values("status")[:1]), Value("")),
-        as_of_status_since=Subquery(latest.values("date")[:1]),
-        as_of_announced_usd=money[choices.InvestmentKind.ANNOUNCED],
-        as_of_committed_usd=money[choices.InvestmentKind.COMMITTED],
-        as_of_realised_usd=money[choices.InvestmentKind.REALISED],
-    ).annotate(
-        as_of_realisation_ratio=Case(
-            When(
-                as_of_announced_usd__gt=0,
-                as_of_realised_usd__isnull=False,
-                then=Round(
-                    _quotient("as_of_realised_usd", "as_of_announced_usd"), RATIO.decimal_places, output_field=RATIO
-                ),
+    annotations = {
+        "as_of_status": Coalesce(status_as_of(on, stored="status", looked_up="status"), Value("")),
+        "as_of_status_since": status_as_of(on, stored="status_since", looked_up="date"),
+        "as_of_announced_usd": money[choices.InvestmentKind.ANNOUNCED],
+        "as_of_committed_usd": money[choices.InvestmentKind.COMMITTED],
+        "as_of_realised_usd": money[choices.InvestmentKind.REALISED],
+    }
+    ratio = Case(
+        When(
+            as_of_announced_usd__gt=0,
+            as_of_realised_usd__isnull=False,
+            then=Round(
+                _quotient("as_of_realised_usd", "as_of_announced_usd", vendor), RATIO.decimal_places, output_field=RATIO
             ),
-            default=None,
-            output_field=RATIO,
-        )
+        ),
+        default=None,
+        output_field=RATIO,
     )
-    if not include_future:
-        annotated = annotated.exclude(as_of_status="")
-    return annotated
+    return annotations, {"as_of_realisation_ratio": ratio}, had_status_by(on)
 
 
 def apply_as_of(project, on: datetime.date) -> None:
     """Put a project's annotated as-of values in its derived fields, for serializers that read those; its staleness
     is then judged on that date too. The ratio is rounded by the same function as the stored one."""
-    for name, annotation in AS_OF_FIELDS.items():
-        if name != "realisation_ratio":
-            value = getattr(project, annotation)
-            setattr(project, name, "" if name == "status" and value is None else value)
+    for name, annotation in AS_OF_SELECTED.items():
+        value = getattr(project, annotation)
+        setattr(project, name, "" if name == "status" and value is None else value)
     project.realisation_ratio = realisation_ratio(project.announced_usd, project.realised_usd)
     project.stale_on = on

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema_field
 
 from projects import choices
-from projects.as_of import AS_OF_FIELDS, CURRENT_FIELDS, projects_as_of
+from projects.as_of import AS_OF_FIELDS, CURRENT_FIELDS, projects_as_of, status_in
 from projects.models import (
     Corridor,
     Event,
@@ -214,7 +214,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
 
     # Which column stands for each derived field: the stored one, or its as-of annotation (``filter_queryset``).
     derived = CURRENT_FIELDS
-    stale_on = None
+    on = None  # the date the registry is read as of (``as_of``), None for today
 
     def is_valid(self):
         valid = super().is_valid()
@@ -232,7 +232,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         if on is not None:
             include_future = bool(self.form.cleaned_data.get("include_future"))
             queryset = projects_as_of(queryset, on, include_future=include_future)
-            self.derived, self.stale_on = AS_OF_FIELDS, on
+            self.derived, self.on = AS_OF_FIELDS, on
         return super().filter_queryset(queryset)
 
     def ordering_field(self, name: str) -> str:
@@ -242,7 +242,9 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         return queryset  # as_of and include_future shape the queryset before any filter (filter_queryset)
 
     def filter_status(self, queryset, name, value):
-        return queryset.filter(**{f"{self.derived['status']}__in": value}) if value else queryset
+        if not value:
+            return queryset
+        return queryset.filter(Q(status__in=value) if self.on is None else status_in(self.on, value))
 
     def filter_derived_min(self, queryset, name, value):
         return queryset if value is None else queryset.filter(**{f"{self.derived[name]}__gte": value})
@@ -302,7 +304,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     def filter_is_stale(self, queryset, name, value):
         if value is None:
             return queryset
-        condition = stale_condition(self.stale_on, status=self.derived["status"], since=self.derived["status_since"])
+        condition = stale_condition(self.on, status=self.derived["status"], since=self.derived["status_since"])
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_has_location(self, queryset, name, value):

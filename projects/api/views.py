@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from projects import rules, services
 from projects.api import serializers
 from projects.api.serializers import DETAIL_RECORDS, PROJECT_DETAIL_FIELDS, PROJECT_LIST_FIELDS, detail_readers
-from projects.as_of import AS_OF_FIELDS
+from projects.as_of import AS_OF_SELECTED
 from projects.filtersets import (
     EventFilterSet,
     ExchangeRateFilterSet,
@@ -71,16 +71,15 @@ def list_values(queryset, wanted: list[str] | None, on: datetime.date | None):
     for name in PROJECT_LIST_FIELDS if wanted is None else wanted:
         columns.update(dict.fromkeys(LIST_COLUMNS.get(name, (name,))))
     if on is not None:
-        columns.update(dict.fromkeys(AS_OF_FIELDS.values()))
+        columns.update(dict.fromkeys(AS_OF_SELECTED.values()))
     return queryset.values(*columns)
 
 
 def apply_as_of_to_row(row: dict, on: datetime.date) -> None:
     """``projects.as_of.apply_as_of`` for a values() row: the derived fields as of ``on``, staleness judged then."""
-    for name, annotation in AS_OF_FIELDS.items():
+    for name, annotation in AS_OF_SELECTED.items():
         value = row.pop(annotation)
-        if name != "realisation_ratio":
-            row[name] = "" if name == "status" and value is None else value
+        row[name] = "" if name == "status" and value is None else value
     row["realisation_ratio"] = realisation_ratio(row["announced_usd"], row["realised_usd"])
     row["stale_on"] = on
 
