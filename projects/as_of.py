@@ -13,7 +13,21 @@ import datetime
 import functools
 
 from django.db import connection
-from django.db.models import Case, DecimalField, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Round
 
 from projects import choices
@@ -64,12 +78,24 @@ def headline_as_of(kind: str, on: datetime.date) -> Case:
     holds is one uncorrelated EXISTS, which PostgreSQL evaluates once per query (an InitPlan, an index probe on
     ``investment_kind_as_of_idx``); only otherwise is the headline looked up among each project's figures.
     """
-    dated_later = InvestmentFigure.objects.filter(kind=kind, as_of__gt=on, amount_usd__isnull=False)
     return Case(
-        When(~Exists(dated_later), then=F(f"{kind}_usd")),
+        When(_none_dated_later(kind, on), then=F(f"{kind}_usd")),
         default=Subquery(headline_figures(kind, on).values("amount_usd")[:1]),
         output_field=MONEY,
     )
+
+
+def _none_dated_later(kind: str, on: datetime.date) -> RawSQL:
+    """No figure of ``kind`` with a USD amount is dated after ``on``. Written out: it refers to no outer column, so
+    no alias of the query around it can change it, and compiling it costs no inner query (an ORM ``Exists`` here
+    took a third of the time Django spent compiling a page)."""
+    meta = InvestmentFigure._meta
+    kind_column, as_of_column, usd_column = (meta.get_field(name).column for name in ("kind", "as_of", "amount_usd"))
+    sql = (
+        f"NOT EXISTS (SELECT 1 FROM {meta.db_table} "
+        f"WHERE {kind_column} = %s AND {as_of_column} > %s AND {usd_column} IS NOT NULL)"
+    )
+    return RawSQL(sql, (kind, on), output_field=BooleanField())
 
 
 def status_as_of(on: datetime.date, *, stored: str, looked_up: str) -> Case:
