@@ -18,12 +18,12 @@ from django.db.models import (
     Case,
     DecimalField,
     Exists,
+    Expression,
     F,
     FloatField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -50,9 +50,14 @@ _ratio_column = Project._meta.get_field("realisation_ratio")
 RATIO = DecimalField(max_digits=_ratio_column.max_digits, decimal_places=_ratio_column.decimal_places)
 
 
+LATEST_ORDER = ("-date", "-id")
+HEADLINE_ORDER = ("-is_preferred", "-as_of", "-created_at", "-id")
+LOOKUP_ALIAS = "as_of_record"
+
+
 def latest_status_change(on: datetime.date) -> QuerySet:
     """The status changes of the outer project dated on or before ``on``, latest first."""
-    return StatusChange.objects.filter(project=OuterRef("pk"), date__lte=on).order_by("-date", "-id")
+    return StatusChange.objects.filter(project=OuterRef("pk"), date__lte=on).order_by(*LATEST_ORDER)
 
 
 def headline_figures(kind: str, on: datetime.date) -> QuerySet:
@@ -60,7 +65,7 @@ def headline_figures(kind: str, on: datetime.date) -> QuerySet:
     figures = InvestmentFigure.objects.filter(
         project=OuterRef("pk"), kind=kind, as_of__lte=on, amount_usd__isnull=False
     )
-    return figures.order_by("-is_preferred", "-as_of", "-created_at", "-id")
+    return figures.order_by(*HEADLINE_ORDER)
 
 
 def _quotient(dividend: str, divisor: str, vendor: str):
@@ -68,6 +73,51 @@ def _quotient(dividend: str, divisor: str, vendor: str):
     if vendor == "sqlite":
         return Cast(dividend, FloatField()) / F(divisor)
     return F(dividend) / F(divisor)
+
+
+class ProjectLookup(Expression):
+    """One column of the outer project's first row in a table of its records (``StatusChange``,
+    ``InvestmentFigure``), by ``conditions`` and ``ordering``: what ``Subquery(queryset.values(column)[:1])`` says,
+    written as SQL. Only the outer project's id goes through the ORM (so a query that nests this one relabels it);
+    the rest is a fixed statement with its parameters, which costs no inner query to build, resolve and compile on
+    every request (those were most of the Python an as-of page added to the plain list's).
+
+    ``conditions`` are ``(field name, SQL condition[, its parameter])``; ``ordering`` field names, ``-`` for
+    descending. The inner table's alias is one Django never gives (it names tables by their name or a letter and a
+    number, U0 in a nested query), so the outer id cannot be shadowed. The equivalence with the ORM querysets
+    (``latest_status_change``, ``headline_figures``) is pinned by tests/projects/test_as_of.py.
+    """
+
+    def __init__(self, model, column: str, conditions: tuple, ordering: tuple, output_field):
+        super().__init__(output_field=output_field)
+        self.model, self.column, self.conditions, self.ordering = model, column, conditions, ordering
+        self.project = F("pk")
+
+    def get_source_expressions(self):
+        return [self.project]
+
+    def set_source_expressions(self, exprs):
+        (self.project,) = exprs
+
+    def as_sql(self, compiler, connection):
+        meta, quote = self.model._meta, connection.ops.quote_name
+
+        def column(name: str) -> str:
+            return f"{LOOKUP_ALIAS}.{quote(meta.get_field(name).column)}"
+
+        project_sql, params = compiler.compile(self.project)
+        where = [f"{column('project')} = {project_sql}"]
+        for name, condition, *value in self.conditions:  # ("as_of", "<= %s", on) or ("amount_usd", "IS NOT NULL")
+            where.append(f"{column(name)} {condition}")
+            params = (*params, *value)
+        order = ", ".join(
+            f"{column(name.lstrip('-'))} {'DESC' if name.startswith('-') else 'ASC'}" for name in self.ordering
+        )
+        sql = (
+            f"(SELECT {column(self.column)} FROM {quote(meta.db_table)} {LOOKUP_ALIAS} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT 1)"
+        )
+        return sql, params
 
 
 def headline_as_of(kind: str, on: datetime.date) -> Case:
@@ -80,7 +130,13 @@ def headline_as_of(kind: str, on: datetime.date) -> Case:
     """
     return Case(
         When(_none_dated_later(kind, on), then=F(f"{kind}_usd")),
-        default=Subquery(headline_figures(kind, on).values("amount_usd")[:1]),
+        default=ProjectLookup(
+            InvestmentFigure,
+            "amount_usd",
+            (("kind", "= %s", kind), ("as_of", "<= %s", on), ("amount_usd", "IS NOT NULL")),
+            HEADLINE_ORDER,
+            MONEY,
+        ),
         output_field=MONEY,
     )
 
@@ -109,7 +165,9 @@ def status_as_of(on: datetime.date, *, stored: str, looked_up: str) -> Case:
     """
     return Case(
         When(status_since__lte=on, then=F(stored)),
-        default=Subquery(latest_status_change(on).values(looked_up)[:1]),
+        default=ProjectLookup(
+            StatusChange, looked_up, (("date", "<= %s", on),), LATEST_ORDER, Project._meta.get_field(stored)
+        ),
         output_field=Project._meta.get_field(stored),
     )
 

@@ -158,3 +158,16 @@ def test_stats_as_of_equal_the_reference_sums(api, histories, on):
     body = api.get("/api/v1/stats/investment/", {"as_of": on.isoformat(), "group_by": "status"}).json()
 
     assert {group["status"]: (group["project_count"], group["announced_usd"]) for group in body["groups"]} == expected
+
+
+@pytest.mark.parametrize("on", [D(2016, 6, 30), D(2019, 12, 31)])
+def test_projects_as_of_nested_in_another_query_reads_its_own_projects(histories, on):
+    # Nested, the inner query's tables are renamed (V0, U0...): the written-out lookups must follow the outer id.
+    as_of = projects_as_of(histories, on).filter(status_in(on, ["implementation", "operational"]))
+    as_of = as_of.filter(as_of_announced_usd__gte=100000000)
+    expected = set(as_of.values_list("id", flat=True))
+
+    nested = set(Project.objects.filter(pk__in=as_of.values("id")).values_list("id", flat=True))
+
+    assert nested == expected
+    assert len(expected) > 3
