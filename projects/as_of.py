@@ -10,7 +10,6 @@ SQL query whatever the number of projects; ``AS_OF_FIELDS`` names the annotation
 """
 
 import datetime
-import functools
 
 from django.db import connection
 from django.db.models import (
@@ -68,9 +67,9 @@ def headline_figures(kind: str, on: datetime.date) -> QuerySet:
     return figures.order_by(*HEADLINE_ORDER)
 
 
-def _quotient(dividend: str, divisor: str, vendor: str):
+def _quotient(dividend: str, divisor: str):
     """dividend / divisor as a decimal number; SQLite divides whole numbers as whole numbers, so as reals there."""
-    if vendor == "sqlite":
+    if connection.vendor == "sqlite":
         return Cast(dividend, FloatField()) / F(divisor)
     return F(dividend) / F(divisor)
 
@@ -142,9 +141,8 @@ def headline_as_of(kind: str, on: datetime.date) -> Case:
 
 
 def _none_dated_later(kind: str, on: datetime.date) -> RawSQL:
-    """No figure of ``kind`` with a USD amount is dated after ``on``. Written out: it refers to no outer column, so
-    no alias of the query around it can change it, and compiling it costs no inner query (an ORM ``Exists`` here
-    took a third of the time Django spent compiling a page)."""
+    """No figure of ``kind`` with a USD amount is dated after ``on``. Written out, as ``ProjectLookup`` is, so that
+    compiling it costs no inner query; it refers to no outer column, so no alias of a query around it can change it."""
     meta = InvestmentFigure._meta
     kind_column, as_of_column, usd_column = (meta.get_field(name).column for name in ("kind", "as_of", "amount_usd"))
     sql = (
@@ -199,36 +197,27 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
     subqueries after the sort and limit, for the page's rows only; a filter or an ordering on an as-of value
     evaluates that one for every candidate row.
     """
-    annotations, aliases, had_status = _as_of_expressions(on, connection.vendor)
-    annotated = queryset.annotate(**annotations).alias(**aliases)
-    return annotated if include_future else annotated.filter(had_status)
-
-
-@functools.lru_cache(maxsize=256)
-def _as_of_expressions(on: datetime.date, vendor: str) -> tuple[dict, dict, Q]:
-    """The annotations, aliases and condition (``had_status_by``) of ``projects_as_of``, built once per date and
-    database vendor (the quotient depends on it): building their nine inner querysets took longer than compiling the
-    query that uses them. Django copies an expression when a queryset resolves it, so one serves every queryset."""
     money = {kind: headline_as_of(kind, on) for kind in choices.InvestmentKind.values}
-    annotations = {
-        "as_of_status": Coalesce(status_as_of(on, stored="status", looked_up="status"), Value("")),
-        "as_of_status_since": status_as_of(on, stored="status_since", looked_up="date"),
-        "as_of_announced_usd": money[choices.InvestmentKind.ANNOUNCED],
-        "as_of_committed_usd": money[choices.InvestmentKind.COMMITTED],
-        "as_of_realised_usd": money[choices.InvestmentKind.REALISED],
-    }
-    ratio = Case(
-        When(
-            as_of_announced_usd__gt=0,
-            as_of_realised_usd__isnull=False,
-            then=Round(
-                _quotient("as_of_realised_usd", "as_of_announced_usd", vendor), RATIO.decimal_places, output_field=RATIO
+    annotated = queryset.annotate(
+        as_of_status=Coalesce(status_as_of(on, stored="status", looked_up="status"), Value("")),
+        as_of_status_since=status_as_of(on, stored="status_since", looked_up="date"),
+        as_of_announced_usd=money[choices.InvestmentKind.ANNOUNCED],
+        as_of_committed_usd=money[choices.InvestmentKind.COMMITTED],
+        as_of_realised_usd=money[choices.InvestmentKind.REALISED],
+    ).alias(
+        as_of_realisation_ratio=Case(
+            When(
+                as_of_announced_usd__gt=0,
+                as_of_realised_usd__isnull=False,
+                then=Round(
+                    _quotient("as_of_realised_usd", "as_of_announced_usd"), RATIO.decimal_places, output_field=RATIO
+                ),
             ),
-        ),
-        default=None,
-        output_field=RATIO,
+            default=None,
+            output_field=RATIO,
+        )
     )
-    return annotations, {"as_of_realisation_ratio": ratio}, had_status_by(on)
+    return annotated if include_future else annotated.filter(had_status_by(on))
 
 
 def apply_as_of(project, on: datetime.date) -> None:
