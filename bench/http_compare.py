@@ -137,7 +137,9 @@ class Server:
         self.process = None
 
     def start(self) -> None:
-        env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0"}  # a recycled worker would take its CPU time with it
+        # A recycled worker would take its CPU time with it. Several workers are several processes: the data version
+        # (and what trusts it) needs REDIS_URL, as in production, not one process's memory.
+        env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "SINGLE_PROCESS": "0"}
         command = [str(GUNICORN), "--config", "registry/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"]
         command += ["--workers", str(self.workers), "--access-logfile", "/dev/null", "--error-logfile", str(self.log)]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)

@@ -57,6 +57,7 @@ def configure_environment() -> None:
     # The comparisons with the baselines measure the work of a request; the response cache's hits are measured apart
     # (bench/response_cache.py), with the cache switched on for them.
     os.environ["RESPONSE_CACHE_SECONDS"] = "0"
+    os.environ.setdefault("SINGLE_PROCESS", "1")  # requests are made in this one process
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")

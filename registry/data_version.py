@@ -22,6 +22,7 @@ import re
 import time
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
@@ -141,8 +142,9 @@ def connect() -> None:
 
 
 def version_or_none() -> int | None:
-    """The current version, or None while the cache is down."""
-    if cache_outage.ongoing():
+    """The current version, or None while the cache is down, or where no version is shared by every process
+    (``settings.DATA_VERSION_SHARED``): then nothing may be kept under it."""
+    if not settings.DATA_VERSION_SHARED or cache_outage.ongoing():
         return None
     try:
         catch_up()

@@ -46,6 +46,7 @@ def is_candidate(request) -> bool:
     """An anonymous read of the API that is not an export (those stream, and may read a replica)."""
     return (
         settings.RESPONSE_CACHE_SECONDS > 0
+        and settings.DATA_VERSION_SHARED
         and request.method in SAFE_METHODS
         and is_api_path(request.path)
         and request.GET.get("format") not in EXPORT_FORMATS

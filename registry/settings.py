@@ -246,6 +246,12 @@ API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 60)
 # How long the shared response cache (registry.response_cache) keeps an anonymous API read at most; 0 turns it off.
 # Every write makes kept answers stale at once (the data version, registry.data_version): this only bounds memory.
 RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 600)
+# The data version is trusted only where every process sees the same one: in Redis (REDIS_URL), or in the memory of
+# a registry that runs as one process (SINGLE_PROCESS, on with DEBUG: `make run`). Several workers with their own
+# memory would each keep a version that the others' writes never bump: the response cache and the vocabulary code
+# maps (registry.api.code_maps), which trust it, are then off.
+SINGLE_PROCESS = env_bool("SINGLE_PROCESS", DEBUG)
+DATA_VERSION_SHARED = bool(REDIS_URL) or SINGLE_PROCESS
 if RESPONSE_CACHE_SECONDS < 0:
     raise ImproperlyConfigured(f"RESPONSE_CACHE_SECONDS must be 0 (off) or more, got {RESPONSE_CACHE_SECONDS}.")
 

@@ -12,6 +12,8 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Each test process is one registry process: its local-memory cache may hold the data version.
+os.environ.setdefault("SINGLE_PROCESS", "1")
 # The suite makes many requests from one address; the throttling tests set their own low rate.
 os.environ.setdefault("ANON_THROTTLE_RATE", "100000/minute")
 

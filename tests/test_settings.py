@@ -1,5 +1,7 @@
 import secrets
 
+import pytest
+
 
 def test_settings_missing_secret_key_with_debug_off_refuses_to_start(manage):
     result = manage("check", env={"DJANGO_SETTINGS_MODULE": "registry.settings", "DEBUG": "0"})
@@ -53,3 +55,24 @@ def test_settings_without_ssl_redirect_and_without_proxy_fails_check_deploy(mana
 
     assert result.returncode != 0
     assert "(security.W008)" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "shared"),
+    [
+        ({}, "False"),  # production, several workers, no Redis: each worker's memory would hold its own version
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "True"),
+        ({"SINGLE_PROCESS": "1"}, "True"),
+        ({"DEBUG": "1"}, "True"),  # make run: one process
+    ],
+)
+def test_settings_data_version_trusted_only_when_shared(manage, env, shared):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATA_VERSION_SHARED)",
+        env={**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), **env},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == shared

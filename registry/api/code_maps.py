@@ -16,10 +16,10 @@ cached=True)``) only where its queryset is the whole table: the map is per model
 - Rows are looked up on the primary database while kept: a lagging replica's rows would otherwise be kept under the
   version of a write they do not show (the response cache reads misses from the primary for the same reason).
 - The kept rows are shared by the requests of the process: they are only read (their primary key filters).
-- Caveat, shared with the response cache: without ``REDIS_URL`` the cache, so the version, is the process's own
-  memory (LocMem). That is right for one process only: with several, a write in one does not bump the others'
-  versions, and until one of their own writes (or a restart) they keep accepting a renamed or deleted code from
-  their map (a renamed code's old name still selects its rows; a deleted code selects none, instead of a 400).
+- Without ``REDIS_URL`` the cache, so the version, would be each process's own memory, which another worker's write
+  never bumps (a renamed code's old name would still select its rows, a deleted code none instead of a 400): the
+  version is then not trusted (``settings.DATA_VERSION_SHARED``, ``version_or_none()`` is None) and every request
+  queries, unless the registry runs as one process (``SINGLE_PROCESS``), as the response cache does.
 """
 
 import threading

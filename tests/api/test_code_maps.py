@@ -164,3 +164,13 @@ def test_code_map_indicator_model_is_the_one_kept(api, jobs, uncached_responses)
     version = data_version.version_or_none()
 
     assert list(code_maps.kept_rows(Indicator, "code", version)) == ["jobs"]
+
+
+def test_code_map_without_a_shared_data_version_looks_codes_up_each_time(api, jobs, settings):
+    settings.DATA_VERSION_SHARED = False  # several workers, each with its own memory, and no REDIS_URL
+    api.get(f"{OBSERVATIONS}?indicator=jobs")
+
+    response, queries = queries_of(api, f"{OBSERVATIONS}?indicator=jobs&kind=actual")
+
+    assert codes_looked_up(queries) == 1
+    assert indicators_listed(response) == ["jobs"]

@@ -293,6 +293,20 @@ def test_response_cache_off_reads_the_database_each_time(api, registry, settings
     assert not second["ETag"].startswith('"v')
 
 
+def test_response_cache_without_a_shared_data_version_reads_the_database_each_time(
+    api, registry, settings, django_assert_max_num_queries
+):
+    settings.DATA_VERSION_SHARED = False  # several workers, each with its own memory, and no REDIS_URL
+    first = api.get(LIST)
+
+    with django_assert_max_num_queries(50) as queries:
+        second = api.get(LIST)
+
+    assert len(queries) > 0
+    assert second.content == first.content
+    assert not second["ETag"].startswith('"v')
+
+
 def test_response_cache_redis_down_serves_uncached_and_fresh(api, registry, settings):
     settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{closed_port()}/2")}
     settings.CACHE_RETRY_SECONDS = 0
