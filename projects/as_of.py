@@ -10,8 +10,9 @@ SQL query whatever the number of projects; ``AS_OF_FIELDS`` names the annotation
 """
 
 import datetime
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -20,6 +21,7 @@ from django.db.models import (
     Expression,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -32,6 +34,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 from projects import choices
 from projects.models import InvestmentFigure, Project, StatusChange
 from projects.services import realisation_ratio
+from registry import data_version
 
 AS_OF_FIELDS = {
     "status": "as_of_status",
@@ -50,6 +53,7 @@ RATIO = DecimalField(max_digits=_ratio_column.max_digits, decimal_places=_ratio_
 
 
 LATEST_ORDER = ("-date", "-id")
+STORED_HAD_STATUS = Q(status_since__isnull=False)
 HEADLINE_ORDER = ("-is_preferred", "-as_of", "-created_at", "-id")
 LOOKUP_ALIAS = "as_of_record"
 
@@ -180,9 +184,44 @@ def status_in(on: datetime.date, statuses: list[str]) -> Q:
     """The as-of status (``as_of_status``, from ``projects_as_of``) is one of ``statuses``: on the stored column
     where it answers (``status_as_of``), else on the looked-up status. Said so rather than as one CASE, the planner
     estimates the matches from the stored column's statistics: a CASE gets a guessed 0.5%, which made it join the
-    sectors by a nested loop over every match."""
+    sectors by a nested loop over every match. With no status change dated after ``on``, the stored column alone."""
+    latest = latest_dates()
+    if latest is not None and latest.status_is_stored(on):
+        return Q(status__in=statuses)
     reached = Q(status_since__lte=on)
     return (reached & Q(status__in=statuses)) | (~reached & Q(as_of_status__in=statuses))
+
+
+@dataclass(frozen=True)
+class LatestDates:
+    """The latest date the registry's dated records carry: of a status change, and per kind of a figure with a USD
+    amount (None: there is none)."""
+
+    status: datetime.date | None
+    money: dict[str, datetime.date | None]
+
+    def status_is_stored(self, on: datetime.date) -> bool:
+        """No status change is dated after ``on``: every project's status then is its stored one."""
+        return self.status is None or self.status <= on
+
+    def money_is_stored(self, kind: str, on: datetime.date) -> bool:
+        """No figure of ``kind`` with a USD amount is dated after ``on``: every headline then is the stored one."""
+        latest = self.money.get(kind)
+        return latest is None or latest <= on
+
+
+def latest_dates() -> LatestDates | None:
+    """``LatestDates``, read from the primary once per data version (``registry.data_version.kept``); None where no
+    version is trusted. A registry read as of a date on or after them is the registry as it is: the as-of values
+    are the stored columns, which a filter, an ordering and a COUNT read through their indexes."""
+
+    def read() -> LatestDates:
+        status = StatusChange.objects.using(DEFAULT_DB_ALIAS).aggregate(latest=Max("date"))["latest"]
+        figures = InvestmentFigure.objects.using(DEFAULT_DB_ALIAS).filter(amount_usd__isnull=False)
+        money = dict(figures.values_list("kind").annotate(latest=Max("as_of")).order_by())
+        return LatestDates(status, {kind: money.get(kind) for kind in choices.InvestmentKind.values})
+
+    return data_version.kept("projects.as_of.latest_dates", read)
 
 
 def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: bool = False) -> QuerySet:
@@ -197,10 +236,21 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
     subqueries after the sort and limit, for the page's rows only; a filter or an ordering on an as-of value
     evaluates that one for every candidate row.
     """
-    money = {kind: headline_as_of(kind, on) for kind in choices.InvestmentKind.values}
+    latest = latest_dates()
+    if latest is not None and latest.status_is_stored(on):
+        # Every status change is dated on or before ``on``: the stored status is the status then, and a project
+        # had a status by then exactly when it has one (``status_since`` is its latest change's date).
+        status, status_since, had_status = Coalesce(F("status"), Value("")), F("status_since"), STORED_HAD_STATUS
+    else:
+        status = Coalesce(status_as_of(on, stored="status", looked_up="status"), Value(""))
+        status_since, had_status = status_as_of(on, stored="status_since", looked_up="date"), had_status_by(on)
+    money = {
+        kind: F(f"{kind}_usd") if latest is not None and latest.money_is_stored(kind, on) else headline_as_of(kind, on)
+        for kind in choices.InvestmentKind.values
+    }
     annotated = queryset.annotate(
-        as_of_status=Coalesce(status_as_of(on, stored="status", looked_up="status"), Value("")),
-        as_of_status_since=status_as_of(on, stored="status_since", looked_up="date"),
+        as_of_status=status,
+        as_of_status_since=status_since,
         as_of_announced_usd=money[choices.InvestmentKind.ANNOUNCED],
         as_of_committed_usd=money[choices.InvestmentKind.COMMITTED],
         as_of_realised_usd=money[choices.InvestmentKind.REALISED],
@@ -217,7 +267,7 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
             output_field=RATIO,
         )
     )
-    return annotated if include_future else annotated.filter(had_status_by(on))
+    return annotated if include_future else annotated.filter(had_status)
 
 
 def apply_as_of(project, on: datetime.date) -> None:

@@ -141,6 +141,25 @@ def connect() -> None:
     post_migrate.connect(bump_after_migrate, dispatch_uid="registry.data_version.migrate")
 
 
+class _Kept:
+    values: dict[str, tuple[int, object]] = {}
+
+
+def kept(key: str, compute):
+    """``compute()``, kept in this process under the current data version and computed again after any write; None
+    where no version can be trusted (the cache down, or not shared: ``version_or_none``). ``compute`` runs after the
+    version is read, so what is kept is never older than the version it is kept under."""
+    version = version_or_none()
+    if version is None:
+        return None
+    found = _Kept.values.get(key)
+    if found is not None and found[0] == version:
+        return found[1]
+    value = compute()
+    _Kept.values[key] = (version, value)
+    return value
+
+
 def version_or_none() -> int | None:
     """The current version, or None while the cache is down, or where no version is shared by every process
     (``settings.DATA_VERSION_SHARED``): then nothing may be kept under it."""

@@ -163,3 +163,24 @@ def test_data_version_bumped_by_migrate(db):
 )
 def test_data_version_writes_registry_data_reads_the_statement(db, sql, writes):
     assert data_version.writes_registry_data(sql) is writes
+
+
+def test_data_version_kept_value_computed_once_per_version(registry):
+    computed = []
+
+    def compute():
+        computed.append(Project.objects.count())
+        return computed[-1]
+
+    first, again = data_version.kept("test.count", compute), data_version.kept("test.count", compute)
+    factories.make_project(slug="one-more")
+    after_a_write = data_version.kept("test.count", compute)
+
+    assert (first, again, after_a_write) == (computed[0], computed[0], computed[0] + 1)
+    assert len(computed) == 2
+
+
+def test_data_version_kept_is_none_without_a_shared_version(registry, settings):
+    settings.DATA_VERSION_SHARED = False  # several workers, each with its own memory, and no REDIS_URL
+
+    assert data_version.kept("test.count", Project.objects.count) is None

@@ -7,8 +7,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects import choices
+from projects.models import InvestmentFigure, StatusChange
 from tests import factories, snapshots
 
 D = datetime.date
@@ -187,10 +190,51 @@ def test_project_list_as_of_query_count_does_not_grow_with_rows(api, django_asse
         factories.add_status(project, choices.Status.MOU, D(2016, 1, 1))
         factories.add_figure(project, "announced", "5000000", as_of=D(2016, 1, 1))
 
+    api.get("/api/v1/projects/", {"as_of": "2019-01-01"})  # the latest record dates, read once per data version
+
     with django_assert_num_queries(5):  # count, page (with the as-of values), pillars, provinces, participants
         response = api.get("/api/v1/projects/", {"as_of": "2018-06-01"})
 
     assert response.json()["count"] == 14
+
+
+def test_project_list_as_of_after_every_record_reads_the_stored_columns(api, history, registry, settings):
+    settings.RESPONSE_CACHE_SECONDS = 0  # each read computes its answer
+    latest = max(StatusChange.objects.latest("date").date, InvestmentFigure.objects.latest("as_of").as_of)
+    on = (latest + datetime.timedelta(days=1)).isoformat()
+    api.get("/api/v1/projects/", {"as_of": on})  # the latest record dates, read once per data version
+
+    with CaptureQueriesContext(connection) as captured:
+        then = api.get("/api/v1/projects/", {"as_of": on, "ordering": "-announced_usd", "status": "mou,operational"})
+    page = captured.captured_queries[1]["sql"]  # read now: the next request empties the connection's query log
+    now = api.get("/api/v1/projects/", {"ordering": "-announced_usd", "status": "mou,operational"})
+
+    def shown(response):
+        return [(row["slug"], row["status"], row["announced_usd"]) for row in response.json()["results"]]
+
+    assert then.json()["count"] == now.json()["count"] > 0
+    assert shown(then) == shown(now)
+    assert "projects_statuschange" not in page
+    assert "projects_investmentfigure" not in page
+
+
+def test_project_list_as_of_first_read_after_a_write_reads_the_latest_dates_again(api, history, registry, settings):
+    settings.RESPONSE_CACHE_SECONDS = 0  # each read computes its answer
+    karot = registry["karot"]
+    status_before = karot.status
+    api.get("/api/v1/projects/", {"as_of": "2098-06-01"})
+    factories.add_status(karot, choices.Status.SUSPENDED, D(2099, 1, 1))
+
+    with CaptureQueriesContext(connection) as after_the_write:
+        api.get("/api/v1/projects/", {"as_of": "2098-06-01"})
+    after_the_write_queries = len(after_the_write.captured_queries)  # the next request empties the query log
+    with CaptureQueriesContext(connection) as next_read:
+        response = api.get("/api/v1/projects/", {"as_of": "2098-06-01"})
+
+    statuses = {row["slug"]: row["status"] for row in response.json()["results"]}
+    assert after_the_write_queries == 7  # the two latest-date queries, then the list's five
+    assert len(next_read.captured_queries) == 5
+    assert statuses[karot.slug] == status_before
 
 
 def test_stats_as_of_by_pillar_counts_each_project_once_in_totals(api, history):
