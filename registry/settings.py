@@ -162,6 +162,18 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
         **dj_database_url.parse(_url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True),
         "TEST": {"MIRROR": "default"},
     }
+# PostgreSQL's parallel workers per statement (max_parallel_workers_per_gather; the server's default is 2). The
+# registry answers many small requests at once: a parallel worker makes one statistics query faster on an idle server
+# but costs its start-up when every core is busy (bench/README.md: 1.4x its baseline at 1 connection, 0.8x at 16;
+# 1.1x at both without). 0 runs each statement in its connection's own process.
+PG_PARALLEL_WORKERS = env_int("PG_PARALLEL_WORKERS", 0)
+if PG_PARALLEL_WORKERS < 0:
+    raise ImproperlyConfigured(f"PG_PARALLEL_WORKERS must be 0 or more, got {PG_PARALLEL_WORKERS}.")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _options = _database.setdefault("OPTIONS", {})
+        _given = _options.get("options", "")
+        _options["options"] = f"{_given} -c max_parallel_workers_per_gather={PG_PARALLEL_WORKERS}".strip()
 DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
 REPLICA_READS = env_bool("REPLICA_READS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

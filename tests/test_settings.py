@@ -1,6 +1,7 @@
 import secrets
 
 import pytest
+from django.db import connection
 
 
 def test_settings_missing_secret_key_with_debug_off_refuses_to_start(manage):
@@ -76,3 +77,31 @@ def test_settings_data_version_trusted_only_when_shared(manage, env, shared):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == shared
+
+
+def test_settings_postgres_connections_run_statements_without_parallel_workers(manage):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])",
+        env={**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": "postgres://u@127.0.0.1:5/db"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "-c max_parallel_workers_per_gather=0"
+
+
+def test_settings_negative_parallel_workers_refuses_to_start(manage):
+    result = manage("check", env={**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "PG_PARALLEL_WORKERS": "-1"})
+
+    assert result.returncode != 0
+    assert "PG_PARALLEL_WORKERS must be 0 or more" in result.stderr
+
+
+@pytest.mark.django_db
+def test_settings_postgres_connection_has_no_parallel_workers():
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
