@@ -180,12 +180,12 @@ def had_status_by(on: datetime.date) -> Q:
     return Q(status_since__lte=on) | Exists(StatusChange.objects.filter(project=OuterRef("pk"), date__lte=on))
 
 
-def status_in(on: datetime.date, statuses: list[str]) -> Q:
+def status_in(on: datetime.date, statuses: list[str], request=None) -> Q:
     """The as-of status (``as_of_status``, from ``projects_as_of``) is one of ``statuses``: on the stored column
     where it answers (``status_as_of``), else on the looked-up status. Said so rather than as one CASE, the planner
     estimates the matches from the stored column's statistics: a CASE gets a guessed 0.5%, which made it join the
     sectors by a nested loop over every match. With no status change dated after ``on``, the stored column alone."""
-    latest = latest_dates()
+    latest = latest_dates(request)
     if latest is not None and latest.status_is_stored(on):
         return Q(status__in=statuses)
     reached = Q(status_since__lte=on)
@@ -210,7 +210,7 @@ class LatestDates:
         return latest is None or latest <= on
 
 
-def latest_dates() -> LatestDates | None:
+def latest_dates(request=None) -> LatestDates | None:
     """``LatestDates``, read from the primary once per data version (``registry.data_version.kept``); None where no
     version is trusted. A registry read as of a date on or after them is the registry as it is: the as-of values
     are the stored columns, which a filter, an ordering and a COUNT read through their indexes."""
@@ -221,14 +221,15 @@ def latest_dates() -> LatestDates | None:
         money = dict(figures.values_list("kind").annotate(latest=Max("as_of")).order_by())
         return LatestDates(status, {kind: money.get(kind) for kind in choices.InvestmentKind.values})
 
-    return data_version.kept("projects.as_of.latest_dates", read)
+    return data_version.kept("projects.as_of.latest_dates", read, request)
 
 
-def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: bool = False) -> QuerySet:
+def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: bool = False, request=None) -> QuerySet:
     """``queryset`` with the derived fields as of ``on`` annotated (``AS_OF_FIELDS``).
 
     A project that had no status change by then had not entered the record yet: it is left out, unless
-    ``include_future``, which keeps it with no status.
+    ``include_future``, which keeps it with no status. ``request``: the data version is read once per request
+    (``registry.data_version.request_version``).
 
     The realisation ratio is an alias, not a selected column: SQL repeats the announced and realised subqueries in
     it (four lookups more per row), and the rows recompute it from those two in Python (``apply_as_of``) with the
@@ -236,7 +237,7 @@ def projects_as_of(queryset: QuerySet, on: datetime.date, *, include_future: boo
     subqueries after the sort and limit, for the page's rows only; a filter or an ordering on an as-of value
     evaluates that one for every candidate row.
     """
-    latest = latest_dates()
+    latest = latest_dates(request)
     if latest is not None and latest.status_is_stored(on):
         # Every status change is dated on or before ``on``: the stored status is the status then, and a project
         # had a status by then exactly when it has one (``status_since`` is its latest change's date).

@@ -231,7 +231,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
         on = self.form.cleaned_data.get("as_of")
         if on is not None:
             include_future = bool(self.form.cleaned_data.get("include_future"))
-            queryset = projects_as_of(queryset, on, include_future=include_future)
+            queryset = projects_as_of(queryset, on, include_future=include_future, request=self.request)
             self.derived, self.on = AS_OF_FIELDS, on
         return super().filter_queryset(queryset)
 
@@ -244,7 +244,7 @@ class ProjectFilterSet(filters.RegistryFilterSet):
     def filter_status(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(Q(status__in=value) if self.on is None else status_in(self.on, value))
+        return queryset.filter(Q(status__in=value) if self.on is None else status_in(self.on, value, self.request))
 
     def filter_derived_min(self, queryset, name, value):
         return queryset if value is None else queryset.filter(**{f"{self.derived[name]}__gte": value})

@@ -145,11 +145,27 @@ class _Kept:
     values: dict[str, tuple[int, object]] = {}
 
 
-def kept(key: str, compute):
-    """``compute()``, kept in this process under the current data version and computed again after any write; None
-    where no version can be trusted (the cache down, or not shared: ``version_or_none``). ``compute`` runs after the
-    version is read, so what is kept is never older than the version it is kept under."""
-    version = version_or_none()
+UNREAD = object()
+
+
+def request_version(request) -> int | None:
+    """The version ``request`` reads under (``version_or_none``), read at most once per request: the response cache
+    has read it already for an anonymous read and left it on the request (``request.data_version``)."""
+    if request is None:
+        return version_or_none()
+    version = getattr(request, "data_version", UNREAD)
+    if version is UNREAD:
+        version = version_or_none()
+        request.data_version = version
+    return version
+
+
+def kept(key: str, compute, request=None):
+    """``compute()``, kept in this process under the data version ``request`` reads (``request_version``) and
+    computed again after any write; None where no version can be trusted (the cache down, or not shared:
+    ``version_or_none``). ``compute`` runs after the version is read, so what is kept is never older than the version
+    it is kept under."""
+    version = request_version(request)
     if version is None:
         return None
     found = _Kept.values.get(key)

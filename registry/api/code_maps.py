@@ -11,7 +11,8 @@ cached=True)``) only where its queryset is the whole table: the map is per model
   any other (an unknown code, a code not looked up yet at this version) looks every code up in the database as
   before, so an error message or a code another process has just added is never answered from the map.
 - The version is read once per request: the response cache (``registry.response_cache``) has read it already for
-  an anonymous read and left it on the request (``request.data_version``); otherwise it is read here and kept there.
+  an anonymous read and left it on the request (``request.data_version``); otherwise it is read once
+  (``data_version.request_version``) and kept there.
   With the cache down (``version_or_none()`` is None) nothing is kept and every request queries.
 - Rows are looked up on the primary database while kept: a lagging replica's rows would otherwise be kept under the
   version of a write they do not show (the response cache reads misses from the primary for the same reason).
@@ -26,10 +27,6 @@ import threading
 
 from django.db import DEFAULT_DB_ALIAS
 
-from registry import data_version
-
-UNREAD = object()
-
 
 class _Kept:
     def __init__(self):
@@ -39,17 +36,6 @@ class _Kept:
 
 
 _kept = _Kept()
-
-
-def request_version(request) -> int | None:
-    """The data version this request reads under (None: the cache is down), read at most once per request."""
-    if request is None:
-        return data_version.version_or_none()
-    version = getattr(request, "data_version", UNREAD)
-    if version is UNREAD:
-        version = data_version.version_or_none()
-        request.data_version = version
-    return version
 
 
 def kept_rows(model, column: str, version: int) -> dict:

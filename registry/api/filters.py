@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_filters.filters import FilterMethod
 from drf_spectacular.utils import extend_schema_field
 
+from registry import data_version
 from registry.api import code_maps
 
 # Vocabularies up to this size are listed in full in error messages.
@@ -68,7 +69,7 @@ class CommaSeparatedMultipleChoiceField(forms.MultipleChoiceField):
 
 
 class CommaSeparatedModelMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
-    # The data version this request reads under (``code_maps.request_version``), set by a filter whose codes may be
+    # The data version this request reads under (``data_version.request_version``), set by a filter whose codes may be
     # answered from the process's map of its vocabulary (``MultiCodeFilter(cached=True)``); None: always query.
     read_version = None
 
@@ -174,7 +175,7 @@ class MultiCodeFilter(django_filters.ModelMultipleChoiceFilter):
         field = super().field
         if self.cached:
             request = self.get_request()
-            field.read_version = lambda: code_maps.request_version(request)
+            field.read_version = lambda: data_version.request_version(request)
         return field
 
     def documented_values(self) -> list[str] | None:
