@@ -25,13 +25,17 @@ class ObservationCursorPagination(CursorPagination):
 
 
 def visible_observations(user):
+    return _observations(public=not is_editor(user))
+
+
+def _observations(*, public: bool):
     queryset = Observation.objects.all()
-    return queryset if is_editor(user) else queryset.public()
+    return queryset.public() if public else queryset
 
 
 @functools.cache
 def _list_rows(*, public: bool):
-    return (Observation.objects.public() if public else Observation.objects.all()).values(*serializers.LIST_VALUES)
+    return _observations(public=public).values(*serializers.LIST_VALUES)
 
 
 def visible_list_rows(user):

@@ -49,6 +49,10 @@ from registry.api.views import RegistryModelViewSet, RegistryReadOnlyViewSet
 
 PUBLISHED = rules.published("projects")
 PARTICIPANT_ORDER = ("role", "organisation__slug")
+# The order of the full record's related lists, for its read (attach_detail_relations) and its writes' prefetches.
+STATUS_HISTORY_ORDER = ("date", "id")
+INVESTMENT_ORDER = ("kind", "as_of", "id")
+EVENT_LINK_ORDER = ("event__date", "event__slug", "role")
 
 
 LIST_RELATIONS = ("pillars", "provinces", "participants")
@@ -131,10 +135,10 @@ def attach_detail_relations(row: dict, wanted, on: datetime.date | None) -> dict
     attach_list_relations([row], wanted)
     project_id, readers = row["id"], detail_readers()
     related = {
-        "status_history": StatusChange.objects.filter(project_id=project_id).order_by("date", "id"),
-        "investments": InvestmentFigure.objects.filter(project_id=project_id).order_by("kind", "as_of", "id"),
+        "status_history": StatusChange.objects.filter(project_id=project_id).order_by(*STATUS_HISTORY_ORDER),
+        "investments": InvestmentFigure.objects.filter(project_id=project_id).order_by(*INVESTMENT_ORDER),
         "external_ids": ExternalIdentifier.objects.filter(project_id=project_id).order_by("scheme", "value"),
-        "events": EventProject.objects.filter(project_id=project_id).order_by("event__date", "event__slug", "role"),
+        "events": EventProject.objects.filter(project_id=project_id).order_by(*EVENT_LINK_ORDER),
         "sources": Project.sources.through.objects.filter(project_id=project_id).order_by("source_id"),
     }
     if on is not None:
@@ -383,20 +387,18 @@ class ProjectViewSet(RegistryModelViewSet):
                     queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
                 ),
                 Prefetch(
-                    "status_changes", queryset=StatusChange.objects.select_related("source").order_by("date", "id")
+                    "status_changes",
+                    queryset=StatusChange.objects.select_related("source").order_by(*STATUS_HISTORY_ORDER),
                 ),
                 Prefetch(
                     "investments",
                     queryset=InvestmentFigure.objects.select_related("source", "exchange_rate__source").order_by(
-                        "kind", "as_of", "id"
+                        *INVESTMENT_ORDER
                     ),
                 ),
                 "external_ids",
                 Prefetch(
-                    "event_links",
-                    queryset=EventProject.objects.select_related("event").order_by(
-                        "event__date", "event__slug", "role"
-                    ),
+                    "event_links", queryset=EventProject.objects.select_related("event").order_by(*EVENT_LINK_ORDER)
                 ),
                 Prefetch("sources", queryset=Source.objects.order_by("id")),
             )
