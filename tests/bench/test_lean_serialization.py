@@ -37,20 +37,25 @@ def synthetic_registry(db):
     call_command("seed_synthetic", projects=120, observations=200, stdout=StringIO())
 
 
+def list_prefetches() -> list[Prefetch]:
+    """The relations of the list shape, prefetched the classic way (the reference the row paths must equal)."""
+    return [
+        Prefetch("pillars", queryset=Pillar.objects.order_by("code")),
+        Prefetch("provinces", queryset=Province.objects.order_by("code")),
+        Prefetch(
+            "participations",
+            queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
+        ),
+    ]
+
+
 def generic_rows(slugs: list[str]) -> list[dict]:
     """The list shape through DRF's generic field loop, relations prefetched the classic way."""
     projects = {
         project.slug: project
         for project in Project.objects.filter(slug__in=slugs)
         .select_related("corridor", "sector")
-        .prefetch_related(
-            Prefetch("pillars", queryset=Pillar.objects.order_by("code")),
-            Prefetch("provinces", queryset=Province.objects.order_by("code")),
-            Prefetch(
-                "participations",
-                queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
-            ),
-        )
+        .prefetch_related(*list_prefetches())
     }
     request = APIRequestFactory().get("/api/v1/projects/")
     serializer = ProjectSerializer(context={"request": request})
@@ -186,12 +191,7 @@ def generic_detail(slug: str, *, on: datetime.date | None = None, fields: list[s
     project = (
         projects.select_related("corridor", "sector")
         .prefetch_related(
-            Prefetch("pillars", queryset=Pillar.objects.order_by("code")),
-            Prefetch("provinces", queryset=Province.objects.order_by("code")),
-            Prefetch(
-                "participations",
-                queryset=Participation.objects.select_related("organisation").order_by(*PARTICIPANT_ORDER),
-            ),
+            *list_prefetches(),
             Prefetch("status_changes", queryset=status_changes),
             Prefetch("investments", queryset=investments),
             "external_ids",
